@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "peercred",
+      "sources": ["src/peer/native/peercred.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,34 @@
+/** Log field names, spelled once. */
+export const F = {
+  component: 'component',
+  pid: 'pid',
+  uid: 'uid',
+  gid: 'gid',
+  connectionId: 'connectionId',
+  method: 'method',
+  spiffeId: 'spiffeId',
+  hostId: 'hostId',
+  podUid: 'podUid',
+  podName: 'podName',
+  namespace: 'namespace',
+  containerId: 'containerId',
+  reason: 'reason',
+  cause: 'cause',
+  status: 'status',
+  url: 'url',
+  ttlMs: 'ttlMs',
+  elapsedMs: 'elapsedMs',
+  socketPath: 'socketPath',
+  notAfter: 'notAfter',
+} as const;
+
+/** An error's message chain for logs: `a: b: c` (never the stack, never secrets). */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(current instanceof Error ? current.message : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
+}
