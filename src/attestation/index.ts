@@ -3,3 +3,4 @@
 export { AttestationError } from './attestation-error.js';
 export type { AttestationErrorCode } from './attestation-error.js';
 export type { WorkloadFacts, UnixFacts, PodFacts, OwnerReference, ContainerMount, PodVolume } from './workload-facts.js';
+export type { PodSource, PodVerifier, PodInfo, ContainerInfo } from './ports.js';

@@ -3,3 +3,5 @@
 export { IssuanceError } from './issuance-error.js';
 export type { IssuanceErrorCode } from './issuance-error.js';
 export type { X509Issuer, BundleSource } from './ports.js';
+export type { TokenIssuer } from './ports.js';
+export type { AccessToken } from './access-token.js';

@@ -2,6 +2,7 @@ import type { Peer } from '../peer/index.js';
 import type { BundleSet, X509Context } from '../spiffe/index.js';
 import type { WorkloadFacts } from '../attestation/index.js';
 import type { WorkloadIdentity } from '../identity/index.js';
+import type { AccessToken } from '../svid-cache/index.js';
 
 /** Who is calling: facts from the kernel and the orchestrator, never from the caller. */
 export interface Attestor {
@@ -18,4 +19,9 @@ export interface IdentityResolver {
 export interface SvidSubscriptions {
   subscribe(identity: WorkloadIdentity, signal: AbortSignal): AsyncIterable<X509Context>;
   subscribeBundles(signal: AbortSignal): AsyncIterable<BundleSet>;
+}
+
+/** The caller pod's Conjur access tokens: the current one first, then each refresh. */
+export interface TokenSubscriptions {
+  subscribeToken(identity: WorkloadIdentity, signal: AbortSignal): AsyncIterable<AccessToken>;
 }
