@@ -10,11 +10,17 @@ export interface DistinguishedName {
 
 const ATTRIBUTE_OIDS = { commonName: '2.5.4.3', organizationalUnit: '2.5.4.11', organization: '2.5.4.10' } as const;
 
+/**
+ * One attribute per RDN (`CN=a, OU=b, O=c`), as OpenSSL writes names. pkijs would put them all
+ * in one multi-valued RDN, so the DER is built here and parsed back, which pkijs then re-emits
+ * byte for byte.
+ */
 export function toRdn(name: DistinguishedName): RelativeDistinguishedNames {
-  const typesAndValues = (Object.keys(ATTRIBUTE_OIDS) as (keyof DistinguishedName)[])
+  const rdns = (Object.keys(ATTRIBUTE_OIDS) as (keyof DistinguishedName)[])
     .filter((field) => name[field] !== undefined)
-    .map((field) => new AttributeTypeAndValue({ type: ATTRIBUTE_OIDS[field], value: new asn1js.Utf8String({ value: name[field] }) }));
-  return new RelativeDistinguishedNames({ typesAndValues });
+    .map((field) => new AttributeTypeAndValue({ type: ATTRIBUTE_OIDS[field], value: new asn1js.Utf8String({ value: name[field] }) }))
+    .map((atv) => new asn1js.Set({ value: [atv.toSchema()] }));
+  return RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER(false));
 }
 
 /** The first CN of a name, or '' when there is none. */

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import * as asn1js from 'asn1js';
-import { AltName, BasicConstraints, ExtKeyUsage, Extension, GeneralName } from 'pkijs';
+import { AltName, BasicConstraints, ExtKeyUsage as PkiExtKeyUsage, Extension, GeneralName } from 'pkijs';
 import { X509Error } from './x509-error.js';
 
 // pkijs has no helpers for key usage bits or for reading SANs back, and node:crypto exposes
@@ -72,7 +72,7 @@ export function basicConstraintsExtension(isCa: boolean, pathLength?: number): E
 }
 
 export function extKeyUsageExtension(usages: readonly ExtKeyUsage[]): Extension {
-  return extension(OID.extKeyUsage, false, new ExtKeyUsage({ keyPurposes: usages.map((u) => OID[u]) }).toSchema());
+  return extension(OID.extKeyUsage, false, new PkiExtKeyUsage({ keyPurposes: usages.map((u) => OID[u]) }).toSchema());
 }
 
 /** Non-critical: every certificate we build has a subject CN (X509-SVID §2 allows that). */

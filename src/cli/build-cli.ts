@@ -1,0 +1,78 @@
+import { Command } from 'commander';
+import { devCommand, debugCommand, runCommand, validateCommand } from './agent-commands.js';
+import { apiCommand } from './api-commands.js';
+import { processCliContext } from './cli-context.js';
+import type { CliActions, CliContext } from './cli-context.js';
+import { CliError, errorLine } from './cli-error.js';
+import { healthcheckCommand } from './healthcheck-command.js';
+import { helperCommand } from './helper-command.js';
+import type { Runtime } from './runtime.js';
+
+export const PROGRAM_NAME = 'conjur-spiffe-agent';
+
+/**
+ * The whole command tree. Commander never exits the process (`exitOverride`) and writes only
+ * through `context`, so tests run commands in-process; runCli turns the outcome into an exit
+ * code. Errors (ours and commander's) are printed as exactly one `error: ...` line.
+ */
+export function buildCli(actions: CliActions, context: CliContext = processCliContext()): Command {
+  const runtime: Runtime = {
+    out: (text) => context.stdout(text),
+    err: (text) => context.stderr(text),
+    env: context.env,
+    signal: context.signal ?? new AbortController().signal,
+  };
+  const program = new Command(PROGRAM_NAME)
+    .description('SPIFFE Workload API agent for Kubernetes nodes, with SVIDs and access tokens from CyberArk Conjur')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.stdout(text),
+      writeErr: (text) => context.stderr(text),
+      // Commander adds "(Did you mean ...?)" on a second line: keep every error to one line.
+      outputError: (text, write) => write(errorLine(text)),
+    })
+    .showSuggestionAfterError(true);
+  if (context.version !== undefined) program.version(context.version, '--version', 'print the version');
+  subcommandRequired(program);
+
+  program.addCommand(devCommand(runtime, actions));
+  program.addCommand(runCommand(runtime, actions));
+  program.addCommand(apiCommand(runtime, subcommandRequired));
+  program.addCommand(healthcheckCommand(runtime));
+  program.addCommand(helperCommand(runtime));
+  program.addCommand(debugCommand(runtime, actions, subcommandRequired));
+  program.addCommand(validateCommand(runtime, actions));
+  inheritSettings(program);
+  return program;
+}
+
+/**
+ * A command that only groups others: commander would print its whole help to stderr when no
+ * subcommand is given; we say in one line what is missing instead.
+ */
+function subcommandRequired(command: Command): Command {
+  return command.allowExcessArguments().action((_options: unknown, self: Command) => {
+    const [first] = self.args;
+    const names = self.commands.map((c) => c.name()).join(', ');
+    const path = commandPath(self);
+    throw new CliError('usage', first !== undefined ? `unknown command '${first}' for '${path}'` : `'${path}' needs a command: ${names} (see --help)`);
+  });
+}
+
+/** Commands built on their own (addCommand) do not inherit the program's output settings. */
+function inheritSettings(program: Command): void {
+  const visit = (command: Command) => {
+    for (const sub of command.commands) {
+      sub.copyInheritedSettings(command);
+      visit(sub);
+    }
+  };
+  visit(program);
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+

@@ -1,0 +1,127 @@
+import * as grpc from '@grpc/grpc-js';
+import type { BundleSet, X509Context } from '../spiffe/index.js';
+import type { SpiffeWorkloadAPIClient } from '../gen/SpiffeWorkloadAPI.js';
+import type { ConjurTokenServiceClient } from '../gen/conjur/spiffe/v1/ConjurTokenService.js';
+import { endpointFromEnvironment, EndpointAddressError, formatEndpointAddress, toEndpointAddress, toGrpcTarget } from './endpoint-address.js';
+import type { EndpointAddress } from './endpoint-address.js';
+import { clientConstructors } from './grpc-definitions.js';
+import { firstMessage, readStream, toWorkloadApiError } from './grpc-calls.js';
+import { fromConjurTokenResponse, fromX509BundlesResponse, fromX509SvidResponse } from './from-responses.js';
+import type { ConjurToken } from './from-responses.js';
+
+export const SECURITY_HEADER = 'workload.spiffe.io';
+
+export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+interface HealthClient extends grpc.Client {
+  Check(
+    request: { service: string },
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { status: HealthStatus }) => void,
+  ): grpc.ClientUnaryCall;
+}
+
+export interface WorkloadApiClientOptions {
+  /** `unix:///path`, `tcp://IP:port` or an absolute path; defaults to SPIFFE_ENDPOINT_SOCKET. */
+  socket?: string | EndpointAddress;
+  /** grpc-js's own reconnect backoff for the channel, in ms (defaults 1 s to 30 s). */
+  reconnectBackoff?: { initialMs: number; maxMs: number };
+}
+
+/**
+ * One channel to a Workload Endpoint and the calls a workload makes on it. Every call carries
+ * `workload.spiffe.io: true`, and every response is converted to spiffe/ values before it is
+ * returned. `watch*` follow one stream and end with a WorkloadApiError when it breaks: the
+ * sources (X509Source, ConjurTokenSource) add reconnection on top.
+ */
+export class WorkloadApiClient {
+  readonly address: EndpointAddress;
+  private readonly workload: SpiffeWorkloadAPIClient;
+  private readonly tokens: ConjurTokenServiceClient;
+  private readonly health: HealthClient;
+
+  constructor(options: WorkloadApiClientOptions = {}) {
+    this.address = resolveAddress(options.socket);
+    const { SpiffeWorkloadAPI, ConjurTokenService, Health } = clientConstructors();
+    const backoff = options.reconnectBackoff ?? { initialMs: 1000, maxMs: 30_000 };
+    this.workload = new SpiffeWorkloadAPI(toGrpcTarget(this.address), grpc.credentials.createInsecure(), {
+      'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
+      'grpc.max_reconnect_backoff_ms': backoff.maxMs,
+    });
+    // All three services share the one channel (one connection to the agent).
+    const shared = { channelOverride: this.workload.getChannel() };
+    this.tokens = new ConjurTokenService(toGrpcTarget(this.address), grpc.credentials.createInsecure(), shared);
+    this.health = new Health(toGrpcTarget(this.address), grpc.credentials.createInsecure(), shared) as unknown as HealthClient;
+  }
+
+  fetchX509Context(signal: AbortSignal = new AbortController().signal): Promise<X509Context> {
+    return firstMessage(this.watchX509Contexts(signal), signal);
+  }
+
+  async *watchX509Contexts(signal: AbortSignal): AsyncGenerator<X509Context> {
+    const call = this.workload.FetchX509SVID({}, securityHeader());
+    for await (const response of readStream(call, this.describe('FetchX509SVID'), signal)) {
+      yield fromX509SvidResponse(response);
+    }
+  }
+
+  fetchX509Bundles(signal: AbortSignal = new AbortController().signal): Promise<BundleSet> {
+    return firstMessage(this.watchX509Bundles(signal), signal);
+  }
+
+  async *watchX509Bundles(signal: AbortSignal): AsyncGenerator<BundleSet> {
+    const call = this.workload.FetchX509Bundles({}, securityHeader());
+    for await (const response of readStream(call, this.describe('FetchX509Bundles'), signal)) {
+      yield fromX509BundlesResponse(response);
+    }
+  }
+
+  fetchConjurToken(signal: AbortSignal = new AbortController().signal): Promise<ConjurToken> {
+    return firstMessage(this.watchConjurTokens(signal), signal);
+  }
+
+  async *watchConjurTokens(signal: AbortSignal): AsyncGenerator<ConjurToken> {
+    const call = this.tokens.FetchConjurToken({}, securityHeader());
+    for await (const response of readStream(call, this.describe('FetchConjurToken'), signal)) {
+      yield fromConjurTokenResponse(response);
+    }
+  }
+
+  /** grpc.health.v1 Check; `service` '' asks about the agent as a whole. */
+  checkHealth(signal?: AbortSignal, service = ''): Promise<HealthStatus> {
+    const describe = this.describe('health check');
+    return new Promise((resolve, reject) => {
+      const onAbort = () => call.cancel();
+      const call = this.health.Check({ service }, {}, (error, response) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) reject(signal.reason);
+        else if (error || !response) reject(toWorkloadApiError(error, describe));
+        else resolve(response.status);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    this.tokens.close();
+    this.health.close();
+    this.workload.close();
+  }
+
+  private describe(call: string): string {
+    return `${call} to ${formatEndpointAddress(this.address)}`;
+  }
+}
+
+function securityHeader(): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(SECURITY_HEADER, 'true');
+  return metadata;
+}
+
+function resolveAddress(socket: string | EndpointAddress | undefined): EndpointAddress {
+  if (socket !== undefined) return toEndpointAddress(socket);
+  const fromEnv = endpointFromEnvironment();
+  if (!fromEnv) throw new EndpointAddressError('missing', 'no Workload API socket: pass one or set SPIFFE_ENDPOINT_SOCKET');
+  return fromEnv;
+}

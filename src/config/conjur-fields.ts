@@ -1,0 +1,111 @@
+import { byDefault, field, optional, required } from './field.js';
+import { absolutePath, oneOf, positiveDurationMs, positiveInteger, text, url } from './field-types.js';
+import { hostLogin, loginTemplate, pathSegment, pemCertificates } from './conjur-field-types.js';
+
+// Conjur settings. The environment variables are the Conjur tooling's own names (as set for
+// conjur-authn-k8s-client), so an existing Conjur ConfigMap works unchanged; they win over the file.
+
+export const CONJUR_FIELDS = {
+  conjurApplianceUrl: field({
+    path: 'conjur.applianceUrl',
+    type: url('https'),
+    env: 'CONJUR_APPLIANCE_URL',
+    presence: required,
+    description: 'Conjur, for secrets and the CA variable: https://conjur.example.com.',
+  }),
+  conjurAuthnUrl: field({
+    path: 'conjur.authnUrl',
+    type: url('https'),
+    env: 'CONJUR_AUTHN_URL',
+    presence: optional('`<applianceUrl>/authn-k8s/<serviceId>` when conjur.serviceId is set'),
+    description: 'The Kubernetes authenticator: https://conjur.example.com/authn-k8s/<service id> (may be a follower).',
+  }),
+  conjurServiceId: field({
+    path: 'conjur.serviceId',
+    type: pathSegment,
+    presence: optional('the last segment of conjur.authnUrl'),
+    description: 'The authn-k8s service id; give it or conjur.authnUrl.',
+  }),
+  conjurAccount: field({
+    path: 'conjur.account',
+    type: pathSegment,
+    env: 'CONJUR_ACCOUNT',
+    presence: required,
+    description: 'Conjur account.',
+  }),
+  conjurAuthnLogin: field({
+    path: 'conjur.authnLogin',
+    type: hostLogin,
+    env: 'CONJUR_AUTHN_LOGIN',
+    presence: required,
+    description: "The agent's own host id (host/...); its policy names the agent's namespace and service account.",
+  }),
+  conjurSslCertificate: field({
+    path: 'conjur.sslCertificate',
+    type: pemCertificates,
+    env: 'CONJUR_SSL_CERTIFICATE',
+    presence: optional('conjur.certFile'),
+    description: "PEM that verifies Conjur's TLS certificate; wins over conjur.certFile. One of the two is required.",
+  }),
+  conjurCertFile: field({
+    path: 'conjur.certFile',
+    type: absolutePath,
+    env: 'CONJUR_CERT_FILE',
+    presence: optional('conjur.sslCertificate'),
+    description: "File with the PEM that verifies Conjur's TLS certificate, read at start.",
+  }),
+  conjurDefaultLoginTemplate: field({
+    path: 'conjur.defaultLoginTemplate',
+    type: loginTemplate,
+    presence: optional('none: pods without the annotation get no identity'),
+    description: 'Host id for pods without the conjur.org/authn-login annotation; placeholders {serviceId}, {namespace}, {serviceAccount}, {podName}.',
+  }),
+  conjurKeyType: field({
+    path: 'conjur.keyType',
+    type: oneOf('ec-p256', 'rsa-2048'),
+    presence: byDefault('ec-p256'),
+    description: 'Key type of workload SVIDs (an RSA key costs about 150 ms to make).',
+  }),
+  conjurInjectTimeoutMs: field({
+    path: 'conjur.injectTimeout',
+    type: positiveDurationMs,
+    presence: byDefault('10s'),
+    description: "From inject_client_cert until the certificate is confirmed in the pod's volume.",
+  }),
+  conjurRequestTimeoutMs: field({
+    path: 'conjur.requestTimeout',
+    type: positiveDurationMs,
+    presence: byDefault('10s'),
+    description: 'Timeout of one Conjur request.',
+  }),
+  conjurAgentSslDir: field({
+    path: 'conjur.agentSslDir',
+    type: absolutePath,
+    presence: byDefault('/etc/conjur/ssl'),
+    description: "The agent's own emptyDir where Conjur injects the agent's certificate.",
+  }),
+  conjurBundleFile: field({
+    path: 'conjur.bundleFile',
+    type: absolutePath,
+    presence: optional('the CA variable (conjur.bundleVariable)'),
+    description: 'PEM file of the authn-k8s CA, the trust bundle; watched and reloaded.',
+  }),
+  conjurBundleVariable: field({
+    path: 'conjur.bundleVariable',
+    type: text,
+    presence: optional('`conjur/authn-k8s/<serviceId>/ca/cert`'),
+    description: "Conjur variable holding the authn-k8s CA certificate, read with the agent's token when there is no bundle file.",
+  }),
+  conjurTokenRefreshBeforeExpiryMs: field({
+    path: 'conjur.tokenRefreshBeforeExpiry',
+    type: positiveDurationMs,
+    presence: byDefault('2m'),
+    description: 'Refresh access tokens this long before they expire (they live 8 minutes).',
+  }),
+  conjurMaxConcurrentIssuances: field({
+    path: 'conjur.maxConcurrentIssuances',
+    type: positiveInteger,
+    presence: byDefault(8),
+    description: 'Most SVID issuances in flight at once, so a restart on a full node does not stampede Conjur.',
+  }),
+} as const;

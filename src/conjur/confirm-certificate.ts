@@ -1,0 +1,76 @@
+import { X509Certificate } from 'node:crypto';
+import { certificateFacts, parsePemCertificates } from '../x509/index.js';
+import type { ConfirmCheck } from './conjur-error.js';
+
+/** What the injected certificate must match: everything we asked Conjur for. */
+export interface ConfirmExpectation {
+  /** SubjectPublicKeyInfo DER of the key we generated for this issuance. */
+  readonly publicKeySpkiDer: Buffer;
+  /** The authn-k8s CA certificates (DER); undefined skips the issuer check (agent bootstrap only). */
+  readonly authorities: readonly Buffer[] | undefined;
+  readonly spiffeId: string;
+  /** The full host id in dot form (login with `/` → `.`). */
+  readonly commonName: string;
+  readonly now: number;
+}
+
+export type ConfirmResult =
+  | { readonly ok: true; readonly leafDer: Buffer; readonly notBefore: Date; readonly notAfter: Date }
+  | { readonly ok: false; readonly check: ConfirmCheck; readonly detail: string };
+
+// Conjur sets notBefore = its own "now" without back-dating; tolerate a little clock skew
+// between Conjur and this node. Expiry gets no tolerance.
+const NOT_BEFORE_SKEW_MS = 60_000;
+
+/**
+ * Checks an injected client.pem against design.md §2.2 step 3. Pure: the caller reads the file.
+ * The key check runs first because it is what tells "our certificate" from a stale or foreign
+ * one; details name the failed check and never carry key material.
+ */
+export function confirmCertificate(pem: string, expected: ConfirmExpectation): ConfirmResult {
+  let ders: Buffer[];
+  try {
+    ders = parsePemCertificates(pem);
+  } catch {
+    return fail('parse', 'injected file holds no PEM certificate');
+  }
+  const [leafDer] = ders;
+  if (ders.length !== 1 || leafDer === undefined) return fail('parse', `injected file holds ${ders.length} certificates, expected 1`);
+  let facts: ReturnType<typeof certificateFacts>;
+  try {
+    facts = certificateFacts(leafDer);
+  } catch {
+    return fail('parse', 'injected certificate cannot be parsed');
+  }
+  if (!facts.publicKeySpkiDer.equals(expected.publicKeySpkiDer)) return fail('public-key', 'certificate public key is not the key of this issuance');
+  if (expected.authorities !== undefined && !issuedByOneOf(leafDer, expected.authorities)) {
+    return fail('issuer', 'certificate does not verify against the authn-k8s CA');
+  }
+  if (facts.uriSans.length !== 1 || facts.uriSans[0] !== expected.spiffeId) {
+    return fail('spiffe-id', `certificate URI SANs are [${facts.uriSans.join(', ')}], expected ${expected.spiffeId}`);
+  }
+  if (facts.subjectCommonName !== expected.commonName) {
+    return fail('common-name', `certificate CN is ${facts.subjectCommonName}, expected ${expected.commonName}`);
+  }
+  if (expected.now >= facts.notAfter.getTime() || expected.now + NOT_BEFORE_SKEW_MS < facts.notBefore.getTime()) {
+    return fail('validity', `certificate is valid from ${facts.notBefore.toISOString()} to ${facts.notAfter.toISOString()}`);
+  }
+  return { ok: true, leafDer, notBefore: facts.notBefore, notAfter: facts.notAfter };
+}
+
+/** Signature and issuer name both match one of the CA certificates. */
+function issuedByOneOf(leafDer: Buffer, authorities: readonly Buffer[]): boolean {
+  const leaf = new X509Certificate(leafDer);
+  return authorities.some((der) => {
+    try {
+      const ca = new X509Certificate(der);
+      return leaf.checkIssued(ca) && leaf.verify(ca.publicKey);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function fail(check: ConfirmCheck, detail: string): ConfirmResult {
+  return { ok: false, check, detail };
+}

@@ -1,0 +1,30 @@
+import { backoffDelayMs, sleep } from '../async/index.js';
+import type { Clock } from '../async/index.js';
+import type { RetryOptions } from './conjur-options.js';
+import { ConjurError } from './conjur-error.js';
+
+export interface RetryContext {
+  readonly retry: RetryOptions;
+  readonly clock: Clock;
+  readonly random?: () => number;
+  /** Called before each backoff sleep (for a debug log line). */
+  readonly onRetry?: (error: ConjurError, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with something other than 'unavailable', or the
+ * attempts are spent. Only 'unavailable' (network, timeout, 5xx) is retried: a 401/403 is an
+ * answer, and asking again with the same request cannot change it.
+ */
+export async function withRetries<T>(attempt: () => Promise<T>, ctx: RetryContext, signal: AbortSignal): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ConjurError) || error.code !== 'unavailable' || n + 1 >= ctx.retry.maxAttempts) throw error;
+      const delayMs = backoffDelayMs(n, { initialMs: ctx.retry.initialMs, maxMs: ctx.retry.maxMs }, ctx.random);
+      ctx.onRetry?.(error, n + 1, delayMs);
+      await sleep(delayMs, signal, ctx.clock);
+    }
+  }
+}

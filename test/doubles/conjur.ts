@@ -1,0 +1,254 @@
+import { createServer, Agent } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TestCa } from '../support/test-ca.js';
+import { handleAuthenticate } from './conjur/authenticate-handler.js';
+import type { ConjurContext, InjectionKnobs } from './conjur/context.js';
+import { sendHead, sendJson } from './conjur/http.js';
+import { handleInject } from './conjur/inject-handler.js';
+import { DEFAULT_EXEC_TIMEOUT_MS } from './conjur/injection.js';
+import { createConjurCa } from './conjur/issue-certificate.js';
+import { KubeLookup } from './conjur/kube-lookup.js';
+import type { KubeConnection } from './conjur/kube-lookup.js';
+import { matchRoute } from './conjur/routes.js';
+import { rsaKey } from './conjur/rsa-keys.js';
+import { handleBatchSecrets, handleSecret, handleWhoami } from './conjur/secrets-handler.js';
+import { ConjurState, hostIdOf } from './conjur/state.js';
+import type { HostOptions } from './conjur/state.js';
+import { DEFAULT_TTL_SECONDS, TokenSigner } from './conjur/token.js';
+import type { TokenJson } from './conjur/token.js';
+
+// A Conjur server for tests that speaks the real authn-k8s wire protocol
+// (conjur-authn-k8s-protocol.md §15): HTTPS that asks every client for a certificate and accepts
+// any (nginx `optional_no_ca`), inject_client_cert with the real check order and a real
+// WebSocket exec into the pod through the Kubernetes API double (attach test/doubles/kube-exec.ts
+// to it), authenticate over mutual TLS, Slosilo-signed access tokens, and the secrets endpoints.
+// Everything a test may turn is below: hosts, variables, services, failures, injection modes,
+// the clock and the token TTL.
+
+export type { HostOptions } from './conjur/state.js';
+export type { InjectionKnobs, InjectionMode } from './conjur/context.js';
+export type { TokenJson } from './conjur/token.js';
+export { toAuthorizationHeader, SLOSILO_ALG } from './conjur/token.js';
+export { copyCertificateScript } from './conjur/injection.js';
+
+export type ConjurRoute = 'inject' | 'authenticate' | 'secrets';
+
+export interface ConjurOptions {
+  /** Issues the HTTPS server certificate (localhost, 127.0.0.1); the agent trusts this CA. */
+  readonly ca: TestCa;
+  /** The server's CONJUR_ACCOUNT: the only account that exists. */
+  readonly account: string;
+  /** The authn-k8s service created (enabled, with its CA) at start. */
+  readonly serviceId: string;
+  /** How Conjur reaches the Kubernetes API double (bearer token and its CA). */
+  readonly kubeApi: KubeConnection;
+  /** Not used: the certificate reaches the pod volume through exec (kube-exec.ts maps it). */
+  readonly kubeletPodsDir?: string;
+  /** Time for certificate validity, token iat/exp and expiry checks; real time by default. */
+  readonly clock?: { now(): number };
+  /** CONJUR_HOST_AUTHORIZATION_TOKEN_TTL (default 480, clamped to 5 h when used). */
+  readonly tokenTtlSeconds?: number;
+  /** KUBE_EXEC_COMMAND_TIMEOUT in ms (default 5000; 0 = no limit). */
+  readonly execTimeoutMs?: number;
+  /** Test mode: accept X-SSL-Client-Certificate when the TLS connection carries no certificate. */
+  readonly trustClientCertHeader?: boolean;
+}
+
+export interface ConjurDouble {
+  readonly url: string;
+  readonly account: string;
+  readonly serviceId: string;
+  /** The authn-k8s CA of `serviceId` (RSA-2048, self-signed): the agent's trust bundle. */
+  readonly caCertPem: string;
+  /** Its private key (PKCS#1 PEM), for tests that forge certificates. */
+  readonly caKeyPem: string;
+  /** The account's token-signing public key (SPKI PEM) and its kid (SHA-256 hex of the SPKI DER). */
+  readonly tokenSigningKeyPem: string;
+  readonly tokenKid: string;
+  /** Read on every authenticate. */
+  tokenTtlSeconds: number;
+  /** KUBE_EXEC_COMMAND_TIMEOUT in ms, read on every inject (0 = no limit). */
+  execTimeoutMs: number;
+  /** Read on every inject: `mode` and `delayMs` may be changed at any time. */
+  readonly injection: InjectionKnobs;
+  /** Requests received per route (failed or not). */
+  readonly calls: { inject: number; authenticate: number; secrets: number };
+  /** Why requests were refused, as Conjur would log it (`CONJ00006E ...`). */
+  readonly serverLog: readonly string[];
+  /** `id` without the `host/` kind (a leading `host/` is stripped). */
+  addHost(id: string, options?: HostOptions): void;
+  removeHost(id: string): void;
+  /** Adds a version (null: the variable exists without a value); `permitted` hosts get read+execute. */
+  setVariable(id: string, value: string | Buffer | null, options?: { mimeType?: string; permitted?: readonly string[] }): void;
+  permit(id: string, hostIds: readonly string[], privilege?: 'execute' | 'read'): void;
+  deleteVariable(id: string): void;
+  /** Another authn-k8s service with its own CA (enabled); returns that CA. */
+  addService(id: string): Promise<{ certPem: string; keyPem: string }>;
+  /** Whether `authn-k8s/<id>` is listed in CONJUR_AUTHENTICATORS. */
+  setServiceEnabled(id: string, enabled: boolean): void;
+  /** The next `times` requests to `route` (Infinity allowed) get `status` with an empty body. */
+  failNext(route: ConjurRoute, status: number, times?: number): void;
+  clearFailures(): void;
+  /** Down: every connection is dropped at once (the agent sees a transport error). */
+  setDown(down: boolean): void;
+  /** Signs any header/claims with the account key (for token-middleware tests). */
+  mintToken(claims: Record<string, unknown>, header?: Record<string, unknown>): TokenJson;
+  close(): Promise<void>;
+}
+
+export async function startConjur(options: ConjurOptions): Promise<ConjurDouble> {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const state = new ConjurState(options.account);
+  const [serverCert, signingKey] = await Promise.all([options.ca.issueServerCert(), rsaKey(`signing:${options.account}`)]);
+  const signer = new TokenSigner(options.account, signingKey);
+  const addService = async (id: string) => {
+    const now = clock.now();
+    const ca = createConjurCa(options.account, id, await rsaKey(`ca:${options.account}:${id}`), now);
+    state.services.set(id, true);
+    state.setVariable(`conjur/authn-k8s/${id}/ca/cert`, ca.certPem);
+    state.setVariable(`conjur/authn-k8s/${id}/ca/key`, ca.keyPem);
+    return ca;
+  };
+  const mainCa = await addService(options.serviceId);
+  const kubeAgent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const closing = new AbortController();
+  const pending = new Set<Promise<void>>();
+  const serverLog: string[] = [];
+  const calls = { inject: 0, authenticate: 0, secrets: 0 };
+  const failures: { route: ConjurRoute; status: number; remaining: number }[] = [];
+  const injection: InjectionKnobs = { delayMs: 0, mode: 'normal' };
+  let tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TTL_SECONDS;
+  let execTimeoutMs = options.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+  let down = false;
+
+  const ctx: ConjurContext = {
+    state,
+    signers: [signer],
+    kubeConnection: options.kubeApi,
+    kube: () => new KubeLookup(options.kubeApi, kubeAgent, 10_000),
+    now: () => clock.now(),
+    injection,
+    tokenTtlSeconds: () => tokenTtlSeconds,
+    execTimeoutMs: () => execTimeoutMs,
+    trustClientCertHeader: options.trustClientCertHeader ?? false,
+    otherCa: async () => createConjurCa(options.account, options.serviceId, await rsaKey('other-ca'), clock.now()),
+    log: (line) => void serverLog.push(line),
+    background(task) {
+      pending.add(task);
+      void task.finally(() => pending.delete(task));
+    },
+    closing: closing.signal,
+  };
+
+  const failure = (route: ConjurRoute): number | undefined => {
+    const next = failures.find((f) => f.route === route);
+    if (!next) return undefined;
+    if (--next.remaining <= 0) failures.splice(failures.indexOf(next), 1);
+    return next.status;
+  };
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
+    const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
+    const counted: ConjurRoute | undefined = route.kind === 'inject' || route.kind === 'authenticate' ? route.kind : route.kind === 'secret' || route.kind === 'batch-secrets' ? 'secrets' : undefined;
+    if (counted) {
+      calls[counted]++;
+      const status = failure(counted);
+      if (status !== undefined) return void (req.resume(), sendHead(req, res, status));
+    }
+    switch (route.kind) {
+      case 'inject':
+        return handleInject(ctx, req, res, route.serviceId);
+      case 'authenticate':
+        return handleAuthenticate(ctx, req, res, route);
+      case 'secret':
+        return handleSecret(ctx, req, res, route);
+      case 'batch-secrets':
+        return handleBatchSecrets(ctx, req, res);
+      case 'whoami':
+        return handleWhoami(ctx, req, res);
+      case 'authenticators':
+        return sendJson(res, 200, authenticators(state));
+      case 'not-found':
+        req.resume();
+        return sendHead(req, res, 404);
+    }
+  };
+
+  const sockets = new Set<Socket>();
+  const server = createServer({ cert: serverCert.certPem, key: serverCert.keyPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    dispatch(req, res).catch((error: unknown) => {
+      serverLog.push(`unexpected: ${String(error)}`);
+      if (!res.headersSent) sendHead(req, res, 500);
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    if (down) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `https://127.0.0.1:${port}`,
+    account: options.account,
+    serviceId: options.serviceId,
+    caCertPem: mainCa.certPem,
+    caKeyPem: mainCa.keyPem,
+    tokenSigningKeyPem: signer.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    tokenKid: signer.kid,
+    get tokenTtlSeconds() {
+      return tokenTtlSeconds;
+    },
+    set tokenTtlSeconds(value: number) {
+      tokenTtlSeconds = value;
+    },
+    get execTimeoutMs() {
+      return execTimeoutMs;
+    },
+    set execTimeoutMs(value: number) {
+      execTimeoutMs = value;
+    },
+    injection,
+    calls,
+    serverLog,
+    addHost: (id, hostOptions = {}) =>
+      void state.hosts.set(hostIdOf(id), {
+        id: hostIdOf(id),
+        annotations: { ...hostOptions.annotations },
+        canAuthenticate: hostOptions.canAuthenticate ?? true,
+        restrictedTo: [...(hostOptions.restrictedTo ?? [])],
+      }),
+    removeHost: (id) => void state.hosts.delete(hostIdOf(id)),
+    setVariable: (id, value, variableOptions) => state.setVariable(id, value, variableOptions),
+    permit: (id, hostIds, privilege = 'execute') => state.permit(id, hostIds, privilege),
+    deleteVariable: (id) => void state.variables.delete(id),
+    addService,
+    setServiceEnabled: (id, enabled) => void (state.services.has(id) && state.services.set(id, enabled)),
+    failNext: (route, status, times = 1) => void failures.push({ route, status, remaining: times }),
+    clearFailures: () => void failures.splice(0),
+    setDown(value) {
+      down = value;
+      if (down) for (const socket of sockets) socket.destroy();
+    },
+    mintToken: (claims, header = { alg: 'conjur.org/slosilo/v2', kid: signer.kid }) => signer.sign(header, claims),
+    async close() {
+      closing.abort();
+      await Promise.all([...pending]);
+      for (const socket of sockets) socket.destroy();
+      kubeAgent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** GET /authenticators, the diagnostic list (authn is always on). */
+function authenticators(state: ConjurState): Record<string, string[]> {
+  const services = [...state.services].map(([id]) => `authn-k8s/${id}`);
+  const enabled = [...state.services].filter(([, on]) => on).map(([id]) => `authn-k8s/${id}`);
+  return { installed: ['authn', 'authn-k8s'], configured: ['authn', ...services], enabled: ['authn', ...enabled] };
+}

@@ -1,0 +1,183 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { status } from '@grpc/grpc-js';
+import { createWorkloadApiServer, EndpointError, WorkloadEndpoint } from '../../../src/workload-api/index.js';
+import { silentLogger } from '../../../src/log/index.js';
+import { FakeAttestor } from '../../fakes/fake-attestor.js';
+import { FakeClock } from '../../fakes/fake-clock.js';
+import { FakeIdentityResolver } from '../../fakes/fake-identity-resolver.js';
+import { FakeSvidSubscriptions } from '../../fakes/fake-svid-subscriptions.js';
+import { firstMessage, StreamReader } from '../../support/workload-client.js';
+import { eventually, startTestEndpoint } from '../../support/workload-endpoint-fixture.js';
+import type { TestEndpoint } from '../../support/workload-endpoint-fixture.js';
+
+function bareEndpoint(svids: FakeSvidSubscriptions, socketPath: string): WorkloadEndpoint {
+  const api = createWorkloadApiServer({ attestor: new FakeAttestor(), identities: new FakeIdentityResolver(), svids, logger: silentLogger });
+  return new WorkloadEndpoint(api, { socketPath, logger: silentLogger });
+}
+
+async function startupError(endpoint: WorkloadEndpoint): Promise<EndpointError> {
+  try {
+    await endpoint.listen();
+  } catch (error) {
+    await endpoint.close(0);
+    if (error instanceof EndpointError) return error;
+    throw error;
+  }
+  await endpoint.close(0);
+  throw new Error('listen() succeeded');
+}
+
+function openRawConnection(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath, () => resolve(socket));
+    socket.on('error', reject);
+  });
+}
+
+const fdCount = () => readdirSync('/proc/self/fd').length;
+
+describe('WorkloadEndpoint', () => {
+  let svids: FakeSvidSubscriptions;
+  let t: TestEndpoint | undefined;
+
+  beforeAll(async () => {
+    svids = await FakeSvidSubscriptions.create();
+  });
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  describe('startup', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'wl-start-'));
+      writeFileSync(join(dir, 'a-file'), 'not a directory');
+      writeFileSync(join(dir, 'taken.sock'), 'not a socket');
+      return () => rm(dir, { recursive: true, force: true });
+    });
+
+    const cases = [
+      { name: 'the directory is missing', path: () => join(dir, 'missing', 'agent.sock'), code: 'directory-missing', says: 'does not exist: create it' },
+      { name: 'the "directory" is a regular file', path: () => join(dir, 'a-file', 'agent.sock'), code: 'directory-missing', says: 'is not a directory' },
+      { name: 'the directory refuses new files (even to root)', path: () => '/proc/agent.sock', code: 'directory-unwritable', says: 'make the directory writable' },
+      { name: 'a file that is not a socket is in the way', path: () => join(dir, 'taken.sock'), code: 'not-a-socket', says: 'remove it or choose another socket path' },
+    ];
+    for (const c of cases) {
+      it(`fails with one clear line when ${c.name}`, async () => {
+        const error = await startupError(bareEndpoint(svids, c.path()));
+        expect(error.code).toBe(c.code);
+        expect(error.message).toContain(c.says);
+        expect(error.message).not.toContain('\n');
+      });
+    }
+
+    it('leaves a file that is not a socket alone', async () => {
+      await startupError(bareEndpoint(svids, join(dir, 'taken.sock')));
+      expect(statSync(join(dir, 'taken.sock')).isFile()).toBe(true);
+    });
+
+    it('refuses a path a live agent serves, and that agent keeps serving', async () => {
+      t = await startTestEndpoint(svids);
+      const error = await startupError(bareEndpoint(svids, t.socketPath));
+      expect(error.code).toBe('in-use');
+      expect(error.message).toContain('another server is already listening');
+      expect((await firstMessage(t.client().fetchX509Svid())).svids).toHaveLength(1);
+    });
+
+    it('replaces a stale socket left by a crashed agent', async () => {
+      const stale = join(dir, 'stale.sock');
+      // A process that dies while listening leaves its socket file behind.
+      spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+      expect(statSync(stale).isSocket()).toBe(true);
+      const endpoint = bareEndpoint(svids, stale);
+      await endpoint.listen();
+      const socket = await openRawConnection(stale);
+      socket.destroy();
+      await endpoint.close(0);
+    });
+
+    it('makes the socket connectable by any uid, or as configured', async () => {
+      t = await startTestEndpoint(svids);
+      expect(statSync(t.socketPath).mode & 0o777).toBe(0o777);
+      const restricted = await startTestEndpoint(svids, { socketMode: 0o770 });
+      expect(statSync(restricted.socketPath).mode & 0o777).toBe(0o770);
+      await restricted.close();
+    });
+  });
+
+  describe('connections', () => {
+    it('maps each call to the kernel credentials of its connection', async () => {
+      t = await startTestEndpoint(svids);
+      await firstMessage(t.client().fetchX509Svid());
+      expect(t.attestor.attested).toEqual([{ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() }]);
+    });
+
+    it('drops a connection that sends garbage and keeps serving others', async () => {
+      t = await startTestEndpoint(svids);
+      const garbage = await openRawConnection(t.socketPath);
+      const hungUp = new Promise((resolve) => {
+        garbage.on('end', resolve);
+        garbage.on('close', resolve);
+      });
+      garbage.write(randomBytes(4096));
+      await hungUp;
+      garbage.destroy();
+      expect((await firstMessage(t.client().fetchX509Svid())).svids).toHaveLength(1);
+      await eventually(() => t!.endpoint.connectionCount === 1);
+    });
+
+    it('opens and closes 1,000 connections without leaking state or file descriptors', async () => {
+      t = await startTestEndpoint(svids);
+      await firstMessage(t.client().fetchX509Svid()); // warm up: the client's own fds exist before counting
+      const before = fdCount();
+      for (let batch = 0; batch < 10; batch++) {
+        const sockets = await Promise.all(Array.from({ length: 100 }, () => openRawConnection(t!.socketPath)));
+        // Wait until the endpoint has accepted (and read the peer of) every one before closing.
+        await eventually(() => t!.endpoint.connectionCount === 101 && t!.api.peers.size === 101);
+        for (const socket of sockets) socket.destroy();
+        await eventually(() => t!.endpoint.connectionCount === 1 && t!.api.peers.size === 1);
+      }
+      await eventually(() => fdCount() <= before + 5);
+    });
+  });
+
+  describe('close', () => {
+    it('ends open streams with Unavailable, removes the socket and reports NOT_SERVING first', async () => {
+      t = await startTestEndpoint(svids);
+      const reader = new StreamReader(t.client().fetchX509Svid());
+      await reader.next();
+      await t.endpoint.close(1000);
+      expect(await reader.ended).toEqual({ code: status.UNAVAILABLE, details: 'agent shutting down' });
+      expect(existsSync(t.socketPath)).toBe(false);
+      expect(t.api.health.isServing()).toBe(false);
+      expect(t.endpoint.connectionCount).toBe(0);
+      expect(svids.active).toBe(0);
+    });
+
+    it('cuts connections that do not leave within the grace period', async () => {
+      const clock = new FakeClock();
+      t = await startTestEndpoint(svids, { clock });
+      const silent = await openRawConnection(t.socketPath); // never speaks HTTP/2, never leaves
+      const silentClosed = new Promise((resolve) => silent.on('close', resolve));
+      await eventually(() => t!.endpoint.connectionCount === 1);
+      let closed = false;
+      const closing = t.endpoint.close(5000).then(() => (closed = true));
+      await clock.advance(4000);
+      expect(closed).toBe(false);
+      await clock.advance(1000);
+      await closing;
+      await silentClosed;
+      expect(t.endpoint.connectionCount).toBe(0);
+      expect(clock.pendingTimers).toBe(0);
+    });
+  });
+});
