@@ -23,7 +23,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode:
     }
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
     throw new Error(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
   }
   await syncDirectory(dir);

@@ -1,6 +1,6 @@
 import { sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -151,7 +151,6 @@ export function oddCsr(keys: KeyPair, shape: { commonName?: string; extReq?: 'no
 export async function obtainCertificate(h: Harness, keys: KeyPair, commonName = SUFFIX, prefix = PREFIX): Promise<{ reply: Reply; pem: string | undefined }> {
   const reply = await inject(h, await agentCsr(keys, commonName), prefix);
   await h.exec.whenIdle();
-  const { readFileSync } = await import('node:fs');
   let pem: string | undefined;
   try {
     pem = readFileSync(join(h.sslDir, 'client.pem'), 'utf8');

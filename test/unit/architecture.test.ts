@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   peer: [],
   config: ['spiffe', 'x509'],
   attestation: ['spiffe', 'peer', 'async', 'log'],
-  identity: ['spiffe', 'attestation'],
+  identity: ['spiffe', 'attestation', 'log'],
   'svid-cache': ['spiffe', 'x509', 'async', 'log', 'identity'],
   'dev-ca': ['spiffe', 'x509', 'async', 'log', 'identity'],
   kube: ['async', 'log'],
