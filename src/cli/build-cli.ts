@@ -51,6 +51,7 @@ export function buildCli(actions: CliActions, context: CliContext = processCliCo
  * subcommand is given; we say in one line what is missing instead.
  */
 function subcommandRequired(command: Command): Command {
+  groups.add(command);
   return command.allowExcessArguments().action((_options: unknown, self: Command) => {
     const [first] = self.args;
     const names = self.commands.map((c) => c.name()).join(', ');
@@ -59,16 +60,22 @@ function subcommandRequired(command: Command): Command {
   });
 }
 
-/** Commands built on their own (addCommand) do not inherit the program's output settings. */
+/**
+ * Commands built on their own (addCommand) do not inherit the program's output settings; and
+ * only groups may see extra arguments (to name an unknown subcommand), leaf commands refuse them.
+ */
 function inheritSettings(program: Command): void {
   const visit = (command: Command) => {
     for (const sub of command.commands) {
       sub.copyInheritedSettings(command);
+      sub.allowExcessArguments(groups.has(sub));
       visit(sub);
     }
   };
   visit(program);
 }
+
+const groups = new WeakSet<Command>();
 
 function commandPath(command: Command): string {
   const names: string[] = [];

@@ -40,7 +40,21 @@ export function toWorkloadApiError(error: unknown, describe: string): WorkloadAp
     return new WorkloadApiError('unavailable', `${describe} failed: ${reason}`, { cause: error });
   }
   const statusName = Status[error.code] ?? String(error.code);
-  return new WorkloadApiError(codeOf(error.code), `${describe} failed: ${statusName}: ${oneLine(error.details)}`, { cause: error });
+  const unreachable = error.code === Status.UNAVAILABLE ? connectFailure(error.details) : undefined;
+  const reason = unreachable ?? `${statusName}: ${oneLine(error.details)}`;
+  return new WorkloadApiError(codeOf(error.code), `${describe} failed: ${reason}`, { cause: error });
+}
+
+/**
+ * grpc-js says "No connection established. Last error: Error: connect ENOENT /x. Resolution
+ * note: "; users need "cannot connect: connect ENOENT /x (is the agent running?)".
+ */
+function connectFailure(details: string): string | undefined {
+  const m = /No connection established\. Last error: (?:Error: )?(.*?)\.?(?:\s*Resolution note:.*)?$/s.exec(details);
+  if (!m) return undefined;
+  const lastError = oneLine(m[1] ?? '');
+  const hint = /ENOENT|ECONNREFUSED/.test(lastError) ? ' (is the agent running?)' : '';
+  return `cannot connect: ${lastError}${hint}`;
 }
 
 function codeOf(code: Status): WorkloadApiErrorCode {

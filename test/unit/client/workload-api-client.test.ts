@@ -82,7 +82,8 @@ describe('WorkloadApiClient', () => {
     try {
       const error = (await missing.fetchX509Context().catch((e: unknown) => e)) as WorkloadApiError;
       expect(error.code).toBe('unavailable');
-      expect(error.message).toContain(`FetchX509SVID to unix://${join(t.dir, 'missing.sock')} failed: UNAVAILABLE`);
+      const path = join(t.dir, 'missing.sock');
+      expect(error.message).toBe(`FetchX509SVID to unix://${path} failed: cannot connect: connect ENOENT ${path} (is the agent running?)`);
       expect(error.message).not.toContain('\n');
     } finally {
       missing.close();

@@ -7,12 +7,10 @@ import { allContainers, envOf, expectThat, mountAt, portNumber, volumeOf } from 
 // What the agent depends on in its own DaemonSet. Each row's name is a sentence a reader can
 // check by eye; `check` returns what breaks it (nothing when it holds).
 
-export interface Invariant {
-  readonly name: string;
-  /** Rows that compare with agent.yaml run only when it loads (a separate row reports that). */
-  readonly usesConfig: boolean;
-  check(m: Manifests, config: AgentConfig): string[];
-}
+/** Rows that compare with agent.yaml run only when it loads (a separate row reports that). */
+export type Invariant =
+  | { readonly name: string; readonly usesConfig: false; check(m: Manifests): string[] }
+  | { readonly name: string; readonly usesConfig: true; check(m: Manifests, config: AgentConfig): string[] };
 
 const CONJUR_VARIABLES = ['CONJUR_APPLIANCE_URL', 'CONJUR_AUTHN_URL', 'CONJUR_ACCOUNT', 'CONJUR_AUTHN_LOGIN', 'CONJUR_SSL_CERTIFICATE'];
 const DOWNWARD_API: Readonly<Record<string, string>> = {

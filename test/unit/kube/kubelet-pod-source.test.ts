@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { setMaxListeners } from 'node:events';
 import { KubeError, KubeletPodSource } from '../../../src/kube/index.js';
 import { startKubelet } from '../../doubles/kubelet.js';
+import { FakeClock } from '../../fakes/fake-clock.js';
 import { buildPod, randomContainerId } from '../../support/pod-builder.js';
 import { createTestCa } from '../../support/test-ca.js';
 import type { TestCa } from '../../support/test-ca.js';
@@ -96,6 +97,21 @@ describe('KubeletPodSource', () => {
     expect(setup.kubelet.requests).toBe(1);
   });
 
+  it('keeps kubelet requests the minimum interval apart, on the injected clock', async () => {
+    const clock = new FakeClock();
+    setup = await startKubeletSetup(ca, [appPod('web')], { clock, minRequestIntervalMs: 500, newContainerWaitMs: 10_000 });
+    const caller = new AbortController();
+    const pending = setup.source.findPod({ containerId: randomContainerId() }, caller.signal).catch(() => undefined);
+    await until(() => setup!.kubelet.requests === 1);
+    await clock.advance(499);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(setup.kubelet.requests).toBe(1);
+    await clock.advance(1);
+    await until(() => setup!.kubelet.requests === 2);
+    caller.abort();
+    await pending;
+  });
+
   it('picks up a rotated service-account token', async () => {
     const first = appPod('first');
     setup = await startKubeletSetup(ca, [first]);
@@ -184,3 +200,11 @@ describe('KubeletPodSource failures', () => {
     expect((await setup.source.findPod(queryFor(pod), signal))?.name).toBe('web');
   });
 });
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -16,7 +16,7 @@ describe('AgentMetrics', () => {
     const metrics = new AgentMetrics();
     const failing = Object.assign(new Error('no pod'), { code: 'not-a-workload' });
     let fail = false;
-    const attestor = instrumentAttestor({ attest: async () => { if (fail) throw failing; return 'facts'; } }, metrics);
+    const attestor = instrumentAttestor({ attest: async (_peer: unknown, _signal: AbortSignal) => { if (fail) throw failing; return 'facts'; } }, metrics);
     const signal = new AbortController().signal;
     await expect(attestor.attest({}, signal)).resolves.toBe('facts');
     fail = true;
@@ -29,7 +29,7 @@ describe('AgentMetrics', () => {
   it('times issuances by result', async () => {
     const metrics = new AgentMetrics();
     let t = 1000;
-    const issuer = instrumentIssuer({ issue: async () => { t += 250; return 'svid'; } }, metrics, () => t);
+    const issuer = instrumentIssuer({ issue: async (_identity: string, _signal: AbortSignal) => { t += 250; return 'svid'; } }, metrics, () => t);
     await issuer.issue('id', new AbortController().signal);
     const text = await metrics.exposition();
     expect(text).toMatch(/conjur_spiffe_svid_issuances_total\{result="ok"\} 1/);

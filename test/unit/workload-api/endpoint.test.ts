@@ -128,6 +128,7 @@ describe('WorkloadEndpoint', () => {
         garbage.on('end', resolve);
         garbage.on('close', resolve);
       });
+      garbage.resume(); // read what the server answers (a GOAWAY), so 'end' can fire
       garbage.write(randomBytes(4096));
       await hungUp;
       garbage.destroy();
@@ -167,7 +168,8 @@ describe('WorkloadEndpoint', () => {
       const clock = new FakeClock();
       t = await startTestEndpoint(svids, { clock });
       const silent = await openRawConnection(t.socketPath); // never speaks HTTP/2, never leaves
-      const silentClosed = new Promise((resolve) => silent.on('close', resolve));
+      silent.resume();
+      const silentClosed = new Promise((resolve) => silent.on('end', resolve));
       await eventually(() => t!.endpoint.connectionCount === 1);
       let closed = false;
       const closing = t.endpoint.close(5000).then(() => (closed = true));
