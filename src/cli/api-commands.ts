@@ -102,9 +102,10 @@ async function watchX509(runtime: Runtime, options: { socket?: string; json?: bo
     throw toCliError(error, address);
   }
   try {
+    const updates = source.updated(runtime.signal);
     print(source.getX509Context(), elapsedSince(last));
     last = performance.now();
-    for await (const context of source.updated(runtime.signal)) {
+    for await (const context of updates) {
       print(context, elapsedSince(last));
       last = performance.now();
     }

@@ -50,8 +50,9 @@ async function keepToken(runtime: Runtime, address: EndpointAddress, file: strin
       await writeFileAtomic(file, token.raw, PUBLIC_MODE);
       runtime.out(`Wrote Conjur access token to ${file} (expires ${token.expiresAt.toISOString()})\n`);
     };
+    const updates = source.updated(runtime.signal); // taken before the first write: no refresh is missed
     await write(source.getToken());
-    for await (const token of source.updated(runtime.signal)) await write(token);
+    for await (const token of updates) await write(token);
   } catch (error) {
     if (!runtime.signal.aborted) throw toCliError(error, address);
   } finally {
@@ -70,8 +71,9 @@ async function keepSvids(runtime: Runtime, address: EndpointAddress, dir: string
       const svid = source.getX509Svid();
       runtime.out(`Wrote ${svid.id} to ${join(dir, 'svid.pem')} (valid until ${svid.notAfter.toISOString()})\n`);
     };
+    const updates = source.updated(runtime.signal);
     await write();
-    for await (const _ of source.updated(runtime.signal)) await write();
+    for await (const _ of updates) await write();
   } catch (error) {
     if (!runtime.signal.aborted) throw toCliError(error, address);
   } finally {

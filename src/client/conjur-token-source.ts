@@ -50,12 +50,10 @@ export class ConjurTokenSource {
   }
 
   /** Every token that arrives after this call; ends when the source closes or `signal` aborts. */
-  async *updated(signal: AbortSignal = new AbortController().signal): AsyncGenerator<ConjurToken> {
-    const skip = this.stream.current();
-    for await (const token of this.stream.subscribe(signal)) {
-      if (token !== skip) yield token;
-    }
+  updated(signal: AbortSignal = new AbortController().signal): AsyncIterable<ConjurToken> {
+    return this.stream.updated(signal);
   }
+
 
   on(event: 'update', listener: TokenListener): this {
     if (event === 'update' && !this.listeners.has(listener)) this.listeners.set(listener, this.stream.onUpdate(listener));

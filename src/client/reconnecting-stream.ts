@@ -67,6 +67,18 @@ export class ReconnectingStream<T> {
     return this.latest.subscribe(AbortSignal.any([signal, this.stopper.signal]));
   }
 
+  /**
+   * Every value newer than the current one at the time of this call (not of the first
+   * `next()`), so "use current(), then follow updated()" loses nothing in between.
+   */
+  updated(signal: AbortSignal): AsyncIterable<T> {
+    const seen = this.current();
+    const values = this.subscribe(signal);
+    return (async function* () {
+      for await (const value of values) if (value !== seen) yield value;
+    })();
+  }
+
   onUpdate(listener: (value: T) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

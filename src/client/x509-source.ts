@@ -75,12 +75,10 @@ export class X509Source implements X509ContextSource {
   }
 
   /** Every X509Context that arrives after this call; ends when the source closes or `signal` aborts. */
-  async *updated(signal: AbortSignal = new AbortController().signal): AsyncGenerator<X509Context> {
-    const skip = this.stream.current();
-    for await (const context of this.stream.subscribe(signal)) {
-      if (context !== skip) yield context;
-    }
+  updated(signal: AbortSignal = new AbortController().signal): AsyncIterable<X509Context> {
+    return this.stream.updated(signal);
   }
+
 
   /** A SecureContext (key, chain, CA = all bundles) for the current SVID; a new one after rotation. */
   secureContext(): tls.SecureContext {

@@ -11,10 +11,3 @@ export function toBundleSet(pem: string, trustDomain: TrustDomain): BundleSet {
   for (const der of authorities) certificateFacts(der);
   return bundleSetOf({ trustDomain, authorities });
 }
-
-/** A signal that aborts with `signal` or after `ms` of the clock; call `cancel` when done. */
-export function timeoutSignal(signal: AbortSignal, ms: number, clock: { setTimer(fn: () => void, ms: number): () => void }) {
-  const timeout = new AbortController();
-  const cancel = clock.setTimer(() => timeout.abort(new Error(`timed out after ${ms} ms`)), ms);
-  return { signal: AbortSignal.any([signal, timeout.signal]), cancel };
-}

@@ -11,6 +11,7 @@ import { ConjurError } from './conjur-error.js';
 import { loginAgent, needsLogin } from './agent-login.js';
 import type { AgentCertificate } from './agent-login.js';
 import { CONJUR_SSL_DIR } from './injection-target.js';
+import { linkedSignal } from './linked-signal.js';
 
 /** The Conjur calls the agent's identity needs (ConjurClient satisfies it). */
 export interface AgentConjurClient {
@@ -146,7 +147,9 @@ export class ConjurAgentIdentity {
   /** Sleeps until the next refresh, or earlier when a reader found no usable token. */
   private async pause(ms: number, signal: AbortSignal): Promise<void> {
     if (this.wake.signal.aborted) this.wake = new AbortController();
-    await sleep(ms, AbortSignal.any([signal, this.wake.signal]), this.clock).catch(() => undefined);
+    const either = linkedSignal([signal, this.wake.signal]);
+    await sleep(ms, either.signal, this.clock).catch(() => undefined);
+    either.dispose();
   }
 
   private usable(token: ConjurAccessToken | undefined, marginMs: number): ConjurAccessToken | undefined {

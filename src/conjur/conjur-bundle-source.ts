@@ -4,7 +4,8 @@ import { F, describeError, silentLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 import { sameBundleSet } from '../spiffe/index.js';
 import type { BundleSet, TrustDomain } from '../spiffe/index.js';
-import { timeoutSignal, toBundleSet } from './bundle-pem.js';
+import { toBundleSet } from './bundle-pem.js';
+import { linkedSignal } from './linked-signal.js';
 
 export interface ConjurBundleSourceOptions {
   /** Reads a Conjur variable as the agent (ConjurAgentIdentity). */
@@ -62,12 +63,12 @@ export class ConjurBundleSource {
   }
 
   private async fetch(signal: AbortSignal): Promise<BundleSet> {
-    const bounded = timeoutSignal(signal, this.options.fetchTimeoutMs ?? 30_000, this.clock);
+    const bounded = linkedSignal([signal], { clock: this.clock, timeoutMs: this.options.fetchTimeoutMs ?? 30_000 });
     try {
       const pem = await this.options.secrets.fetchSecret(this.variableId, bounded.signal);
       return toBundleSet(pem.toString('utf8'), this.options.trustDomain);
     } finally {
-      bounded.cancel();
+      bounded.dispose();
     }
   }
 

@@ -3,6 +3,7 @@ import type { Agent } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../async/index.js';
 import { ConjurError } from './conjur-error.js';
+import { linkedSignal } from './linked-signal.js';
 
 export interface HttpsExchange {
   readonly method: 'GET' | 'POST';
@@ -31,16 +32,14 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
  */
 export function exchange(x: HttpsExchange, signal: AbortSignal): Promise<HttpsResponse> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  const timeout = new AbortController();
-  const cancelTimer = x.clock.setTimer(() => timeout.abort(), x.timeoutMs);
-  const both = AbortSignal.any([signal, timeout.signal]);
+  const bounded = linkedSignal([signal], { clock: x.clock, timeoutMs: x.timeoutMs });
   return new Promise<HttpsResponse>((resolve, reject) => {
     const fail = (cause: unknown) => {
       if (signal.aborted) return reject(signal.reason);
-      if (timeout.signal.aborted) return reject(new ConjurError('unavailable', `conjur did not answer within ${x.timeoutMs} ms`));
+      if (bounded.timedOut()) return reject(new ConjurError('unavailable', `conjur did not answer within ${x.timeoutMs} ms`));
       reject(new ConjurError('unavailable', `conjur request failed: ${describe(cause)}`, { cause }));
     };
-    const req = request(x.url, { method: x.method, headers: x.headers, agent: x.agent, signal: both }, (res) => {
+    const req = request(x.url, { method: x.method, headers: x.headers, agent: x.agent, signal: bounded.signal }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -55,7 +54,7 @@ export function exchange(x: HttpsExchange, signal: AbortSignal): Promise<HttpsRe
     });
     req.on('error', fail);
     req.end(x.body);
-  }).finally(cancelTimer);
+  }).finally(() => bounded.dispose());
 }
 
 function describe(cause: unknown): string {

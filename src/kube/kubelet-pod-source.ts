@@ -84,6 +84,9 @@ export class KubeletPodSource {
       found = this.index.find(query);
       if (this.clock.now() >= deadline) break;
     }
+    if (found.kind === 'conflict') {
+      this.log.warn('Container id and pod uid disagree with the kubelet', { [F.containerId]: query.containerId, [F.podUid]: query.podUid });
+    }
     return found.kind === 'found' ? found.pod : undefined;
   }
 

@@ -75,8 +75,8 @@ class PidfdPeer implements AcceptedPeer {
   }
 }
 
-/** Liveness from /proc: the same pid with the same start time and ids is the same process. */
-class ProcPeer implements AcceptedPeer {
+/** Liveness from /proc: the same pid with the same start time and ids is the same process. Exported for tests (this kernel has pidfds). */
+export class ProcPeer implements AcceptedPeer {
   readonly liveness = 'proc';
   private released = false;
 

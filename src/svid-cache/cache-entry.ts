@@ -62,10 +62,6 @@ export class CacheEntry {
     this.timers.delete(name);
   }
 
-  hasTimer(name: EntryTimer): boolean {
-    return this.timers.has(name);
-  }
-
   /** Ends every stream of this entry with `error` and stops all its work. */
   drop(error: Error): void {
     this.controller.abort(error);

@@ -147,6 +147,7 @@ export class SvidCache {
     return this.deps.semaphore.inUse;
   }
 
+  /** The entry for this key (the first identity seen for a key is kept: a key names one workload). */
   private enter(identity: WorkloadIdentity): CacheEntry {
     if (this.closed) throw closedError();
     let entry = this.entries.get(identity.key);

@@ -45,8 +45,10 @@ export class SvidIssuance {
     entry.svid = svid;
     entry.issueAttempt = 0;
     this.host.publish(entry);
-    const renewAt = refreshAt(svid, this.deps.options, this.deps.random);
-    entry.setTimer('x509', renewAt - now, () => void this.start(entry));
+    // Never sooner than the first retry delay: an SVID that arrives already past its renewal
+    // point (a skewed clock, a stale certificate) must not turn into an issuance loop.
+    const renewInMs = Math.max(refreshAt(svid, this.deps.options, this.deps.random) - now, this.deps.options.retryBackoff.initialMs);
+    entry.setTimer('x509', renewInMs, () => void this.start(entry));
     this.deps.logger.info('Issued X509-SVID', {
       [F.spiffeId]: svid.id.toString(),
       [F.notAfter]: svid.notAfter.toISOString(),

@@ -71,7 +71,9 @@ export class TokenRefresher {
 
   private scheduleRefresh(entry: CacheEntry): void {
     if (entry.tokenSubscribers === 0 || !entry.token) return;
-    entry.setTimer('token', this.refreshAt(entry) - this.deps.clock.now(), () => void this.refresh(entry));
+    // Floored like SVID renewal, so a token that arrives already due cannot cause a fetch loop.
+    const inMs = Math.max(this.refreshAt(entry) - this.deps.clock.now(), this.deps.options.retryBackoff.initialMs);
+    entry.setTimer('token', inMs, () => void this.refresh(entry));
   }
 
   private refreshAt(entry: CacheEntry): number {

@@ -1,5 +1,5 @@
 import { X509Certificate, constants, createHash, createPublicKey, publicDecrypt } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Certificate } from 'pkijs';
@@ -130,7 +130,8 @@ describe('Conjur double: inject, confirm, authenticate, read a secret', () => {
 
 describe('Conjur double: injection edge cases', () => {
   it('answers 202 for a container without the /etc/conjur/ssl mount, writes no file, and the log says Directory nonexistent', async () => {
-    h.conjur.addHost('conjur/authn-k8s/dev/apps/agents/service_account/cert-agent-app', { annotations: { 'authn-k8s/authentication-container-name': 'app' } });
+    const annotations = { 'authn-k8s/namespace': 'agents', 'authn-k8s/authentication-container-name': 'app' };
+    h.conjur.addHost('conjur/authn-k8s/dev/apps/agents/service_account/cert-agent-app', { annotations });
     const reply = await inject(h, await agentCsr(newKeys(), 'agents.service_account.cert-agent-app'));
     await h.exec.whenIdle();
     expect(reply.status).toBe(202);
@@ -147,6 +148,7 @@ describe('Conjur double: injection edge cases', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await h.exec.whenIdle();
     expect(existsSync(join(h.sslDir, 'client.pem'))).toBe(true);
+    rmSync(join(h.sslDir, 'client.pem'));
 
     h.conjur.injection.delayMs = 0;
     h.conjur.injection.mode = 'never';

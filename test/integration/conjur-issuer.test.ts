@@ -199,16 +199,22 @@ describe('ConjurIssuer against the Conjur double', () => {
 
   it('serves nothing when the pod is deleted between inject and confirm', async () => {
     const { identity, pod } = newWorkload();
+    // Conjur answers 202 and execs 200 ms later; the pod is deleted as soon as the 202 is in.
+    const deletingClient = {
+      injectClientCert: async (csrPem: string, prefix: string, s: AbortSignal) => {
+        await client.injectClientCert(csrPem, prefix, s);
+        h.kubeApi.deletePod('apps', pod.metadata.name);
+      },
+      authenticate: client.authenticate.bind(client),
+    };
+    const racing = new ConjurIssuer({ client: deletingClient, nodeName: NODE, kubeletPodsDir: h.podsDir, trustBundle: bundles, confirmTimeoutMs: 1_000, logger });
     h.conjur.injection.delayMs = 200;
     try {
-      const issuing = issuer.issue(identity, signal());
-      const before = h.conjur.calls.inject;
-      while (h.conjur.calls.inject === before) await new Promise((r) => setTimeout(r, 5));
-      h.kubeApi.deletePod('apps', pod.metadata.name);
-      await expect(issuing).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(racing.issue(identity, signal())).rejects.toMatchObject({ code: 'unavailable' });
     } finally {
       h.conjur.injection.delayMs = 0;
     }
+    expect(failureLine(identity)).toMatchObject({ level: 'warn', fields: { reason: 'unavailable' } });
   });
 
   it('gets no token for an SVID whose pod was deleted', async () => {

@@ -20,6 +20,7 @@ const REFLECTION_PROTO = join(dirname(createRequire(import.meta.url).resolve('@g
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 interface HealthClient extends grpc.Client {
+  Watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }>;
   Check(request: { service: string }, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): void;
 }
 interface ReflectionRequest {
@@ -114,6 +115,11 @@ export class WorkloadClient {
   /** grpc.health.v1 Check (no security header: health is open, as in SPIRE). */
   healthCheck(service = ''): Promise<string> {
     return unary<{ status: string }>((cb) => this.healthClient.Check({ service }, cb)).then((r) => r.status);
+  }
+
+  /** grpc.health.v1 Watch: a stream that stays open, pushing every status change. */
+  watchHealth(service = ''): grpc.ClientReadableStream<{ status: string }> {
+    return this.healthClient.Watch({ service });
   }
 
   /** Service names from server reflection (v1 ListServices). */

@@ -2,7 +2,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ConjurContext } from './context.js';
-import { certificateSanText, commonNameOf, parseCertificate, podRefOfSan } from './csr.js';
+import { certificateNames, podRefOfSan } from './csr.js';
 import { ConjurDenial, clientIp, railsJson, sendBody, sendError, sendHead } from './http.js';
 import { hostIdOfCommonName } from './inject-handler.js';
 import { validatePodRequest } from './pod-validation.js';
@@ -50,10 +50,9 @@ async function checkLogin(ctx: ConjurContext, req: IncomingMessage, route: Authe
   }
   const der = clientCertificateOf(req, ctx.trustClientCertHeader);
   if (der === undefined) throw new ConjurDenial('CONJ00029E', 'client certificate header is missing');
-  const { x509, cert } = parse(der);
-  const commonName = commonNameOf(cert.subject);
+  const x509 = parse(der);
+  const { commonName, san } = certificateNames(x509);
   if (commonName === undefined) return 'no-common-name';
-  const san = certificateSanText(cert);
   if (san === undefined) throw new ConjurDenial('CONJ00000E', "undefined method 'value' for nil (no subjectAltName)");
   const pod = podRefOfSan(san);
   if (!pod) throw new ConjurDenial('CONJ00000E', `SAN ${san} is not a SPIFFE URI with a path`);
@@ -76,9 +75,9 @@ function clientCertificateOf(req: IncomingMessage, trustHeader: boolean): Buffer
   return pem ? Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64') : Buffer.from(text, 'latin1');
 }
 
-function parse(der: Buffer) {
+function parse(der: Buffer): X509Certificate {
   try {
-    return { x509: new X509Certificate(der), cert: parseCertificate(der) };
+    return new X509Certificate(der);
   } catch (cause) {
     throw new ConjurDenial('CONJ00000E', `client certificate cannot be parsed: ${String(cause)}`);
   }

@@ -36,10 +36,9 @@ export function issueClientCertificate(request: ClientCertRequest, ca: { certPem
     throw new ConjurDenial('CONJ00000E', `ca key cannot be read: ${String(cause)}`);
   }
   if (caKey.asymmetricKeyType !== 'rsa') throw new ConjurDenial('CONJ00000E', 'ca key is not an RSA key');
-  const caCert = Certificate.fromBER(Buffer.from(ca.certPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64'));
   return buildCertificate({
     subject: withCommonName(request.subject, request.commonName),
-    issuer: caCert.subject,
+    issuer: issuerNameOf(ca.certPem),
     spkiDer: request.spkiDer,
     notBefore: request.notBefore,
     notAfter: request.notAfter,
@@ -79,6 +78,18 @@ export function createConjurCa(account: string, serviceId: string, privateKey: K
     signer: privateKey,
   });
   return { certPem: toPem(der, 'CERTIFICATE'), keyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+}
+
+const issuerNames = new Map<string, RelativeDistinguishedNames>();
+
+/** The CA's subject, parsed once per CA (pkijs takes tens of milliseconds per certificate). */
+function issuerNameOf(certPem: string): RelativeDistinguishedNames {
+  let name = issuerNames.get(certPem);
+  if (!name) {
+    name = Certificate.fromBER(Buffer.from(certPem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')).subject;
+    issuerNames.set(certPem, name);
+  }
+  return name;
 }
 
 interface CertificateParts {

@@ -90,4 +90,32 @@ describe('ReconnectingStream', () => {
     expect(seen).toEqual([1, 2, 3]);
     await stream.close();
   });
+
+  it('updated() yields what arrived between the call and the first read, and not the value current at the call', async () => {
+    const clock = new FakeClock();
+    let push: (value: number) => void = () => undefined;
+    const stream = new ReconnectingStream<number>(
+      async function* (signal) {
+        const queue: number[] = [1];
+        let wake: () => void = () => undefined;
+        push = (value) => {
+          queue.push(value);
+          wake();
+        };
+        while (!signal.aborted) {
+          const next = queue.shift();
+          if (next !== undefined) yield next;
+          else await new Promise<void>((resolve) => (wake = resolve));
+        }
+      },
+      { clock, backoff },
+    );
+    await stream.first();
+    const updates = stream.updated(new AbortController().signal)[Symbol.asyncIterator]();
+    push(2);
+    await clock.advance(0);
+    expect((await updates.next()).value).toBe(2);
+    await updates.return?.();
+    await stream.close();
+  });
 });

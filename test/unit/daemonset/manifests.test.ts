@@ -3,6 +3,7 @@ import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from '../../../src/config/index.js';
 import { createTestCa } from '../../support/test-ca.js';
 import { CONFIG_LOADS, INVARIANT_NAMES, checkManifests } from './invariants.js';
+import type { Violation } from './invariants.js';
 import { agentContainer, agentEnvironment, agentFileSystem, configArgument, loadManifests, readManifestFiles } from './manifests.js';
 import type { Manifests } from './manifests.js';
 import { checkWithModels, missingRequired } from './model-check.js';
@@ -34,10 +35,14 @@ describe('daemonset/ manifest files', () => {
 });
 
 describe('manifest invariants', () => {
+  let violations: Violation[];
+  beforeAll(() => {
+    violations = checkManifests(loadManifests(), conjurCaPem);
+  });
+
   for (const name of INVARIANT_NAMES) {
     it(name, () => {
-      const violation = checkManifests(loadManifests(), conjurCaPem).find((v) => v.invariant === name);
-      expect(violation?.problems ?? []).toEqual([]);
+      expect(violations.find((v) => v.invariant === name)?.problems ?? []).toEqual([]);
     });
   }
 
@@ -93,7 +98,7 @@ const mutations: Mutation[] = [
   { breaks: 'the ClusterRole grants only get, list and watch on pods and get on nodes/pods', change: 'pods may be created', mutate: (m) => void m.clusterRole.rules![0]!.verbs.push('create') },
   { breaks: 'the ClusterRole grants only get, list and watch on pods and get on nodes/pods', change: 'nodes/proxy replaces nodes/pods', mutate: (m) => void (m.clusterRole.rules![1]!.resources = ['nodes/proxy']) },
   { breaks: 'each kustomization lists every manifest file beside it', change: 'cluster-role.yaml is left out', mutate: (m) => void (m.kustomization.resources = m.kustomization.resources!.filter((r) => r !== 'cluster-role.yaml')) },
-  { breaks: "the agent's Conjur host restricts namespace, service account and container to the DaemonSet's", change: 'the agent host requires a deployment', mutate: (m) => void (m.policy.hosts.get('spiffe/agent') as Record<string, string>)['authn-k8s/deployment'] = 'agent' },
+  { breaks: "the agent's Conjur host restricts namespace, service account and container to the DaemonSet's", change: 'the agent host requires a deployment', mutate: (m) => void ((m.policy.hosts.get('spiffe/agent') as Record<string, string>)['authn-k8s/deployment'] = 'agent') },
   { breaks: "the example workload mounts the agent's host socket directory read-only", change: 'the example mounts the socket directory writable', mutate: (m) => void (mountOf(app(m), '/run/conjur-spiffe').readOnly = false) },
   { breaks: "the example workload mounts the agent's host socket directory read-only", change: 'the example mounts another host directory', mutate: (m) => void (m.exampleDeployment.spec!.template.spec!.volumes![0]!.hostPath!.path = '/run/spire') },
   { breaks: "the example's SPIFFE_ENDPOINT_SOCKET names the agent's socket inside that mount", change: 'SPIFFE_ENDPOINT_SOCKET names another file', mutate: (m) => void (envVar(app(m), 'SPIFFE_ENDPOINT_SOCKET').value = 'unix:///run/conjur-spiffe/api.sock') },
@@ -109,7 +114,7 @@ const mutations: Mutation[] = [
   { breaks: "every namespaced object is in the agent's namespace", change: 'the ConfigMap moves to default', mutate: (m) => void (m.configMap.metadata!.namespace = 'default') },
   { breaks: 'the agent may authenticate and read the CA certificate, and no one may read the CA key', change: 'the agent is permitted on ca/key', mutate: (m) => void (m.policy.permits as object[]).push({ role: 'host:spiffe/agent', privileges: ['execute'], resource: 'variable:conjur/authn-k8s/dev-cluster/ca/key' }) },
   { breaks: "the example's injection target mounts a memory-backed emptyDir at /etc/conjur/ssl", change: 'the injection target is renamed', mutate: (m) => void (m.exampleDeployment.spec!.template.spec!.containers[1]!.name = 'sidecar') },
-  { breaks: 'the example may authenticate and read its secret', change: "the secret's permit is removed", mutate: (m) => void (m.policy as { permits: unknown[] }).permits.splice(m.policy.permits.findIndex((p) => p.resource.endsWith('db-password')), 1) },
+  { breaks: 'the example may authenticate and read its secret', change: "the secret's permit is removed", mutate: (m) => void (m.policy.permits as unknown[]).splice(m.policy.permits.findIndex((p) => p.resource.endsWith('db-password')), 1) },
 ];
 
 describe('the invariant checker', () => {

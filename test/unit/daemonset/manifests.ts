@@ -70,9 +70,12 @@ function yamlFiles(sub: string): string[] {
     .map((f) => (sub === '' ? f : `${sub}/${f}`));
 }
 
-/** A fresh parsed copy every time, so tests may mutate it. */
+let files: ManifestFile[] | undefined;
+
+/** A fresh parsed copy every time (the files are read once), so tests may mutate it. */
 export function loadManifests(): Manifests {
-  const byName = new Map(readManifestFiles().map((f) => [f.name, f.objects[0]]));
+  files ??= readManifestFiles();
+  const byName = new Map(structuredClone(files).map((f) => [f.name, f.objects[0]]));
   const get = <T>(name: string): T => {
     const object = byName.get(name);
     if (object === undefined) throw new Error(`daemonset/${name} is missing`);

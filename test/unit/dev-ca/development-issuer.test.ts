@@ -5,8 +5,10 @@ import type { WorkloadIdentity } from '../../../src/identity/index.js';
 import type { LogFields } from '../../../src/log/index.js';
 import { silentLogger } from '../../../src/log/index.js';
 import { SpiffeId, TrustDomain } from '../../../src/spiffe/index.js';
+import { SvidCache } from '../../../src/svid-cache/index.js';
 import { certificateFacts } from '../../../src/x509/index.js';
-import { FakeClock } from '../../fakes/fake-clock.js';
+import { FakeClock, settle } from '../../fakes/fake-clock.js';
+import { StreamReader } from '../svid-cache/stream-reader.js';
 import { x509IssuerContract } from '../svid-cache/x509-issuer-contract.js';
 
 const TD = TrustDomain.parse('example.org');
@@ -83,6 +85,18 @@ describe('DevelopmentIssuer', () => {
       expect(certificateFacts(issuer.rootCertDer).uriSans).toEqual(['spiffe://example.org']);
       controller.abort();
     }
+  });
+
+  it('rotates visibly under the SVID cache: a new SVID about every minute', async () => {
+    const { clock, issuer } = create();
+    const cache = new SvidCache({ issuer, bundles: issuer, clock, logger: silentLogger, random: () => 0.5 });
+    const reader = new StreamReader((s) => cache.subscribe(identity, s));
+    await settle();
+    await clock.advance(65_000);
+    expect(reader.values).toHaveLength(2);
+    expect(reader.last?.bundles.get('example.org')?.authorities).toEqual([issuer.rootCertDer]);
+    cache.close();
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('says at start that it is not for production', () => {

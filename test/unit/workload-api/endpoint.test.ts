@@ -164,20 +164,21 @@ describe('WorkloadEndpoint', () => {
       expect(svids.active).toBe(0);
     });
 
-    it('cuts connections that do not leave within the grace period', async () => {
+    it('cuts connections still busy when the grace period ends', async () => {
       const clock = new FakeClock();
       t = await startTestEndpoint(svids, { clock });
-      const silent = await openRawConnection(t.socketPath); // never speaks HTTP/2, never leaves
-      silent.resume();
-      const silentClosed = new Promise((resolve) => silent.on('end', resolve));
-      await eventually(() => t!.endpoint.connectionCount === 1);
+      // A health Watch is a stream the agent does not end itself: it keeps its connection busy.
+      const watch = new StreamReader(t.client().watchHealth());
+      expect((await watch.next()).status).toBe('SERVING');
       let closed = false;
       const closing = t.endpoint.close(5000).then(() => (closed = true));
-      await clock.advance(4000);
+      expect((await watch.next()).status).toBe('NOT_SERVING');
+      await clock.advance(4999);
       expect(closed).toBe(false);
-      await clock.advance(1000);
+      expect(t.endpoint.connectionCount).toBe(1);
+      await clock.advance(1);
       await closing;
-      await silentClosed;
+      expect((await watch.ended).code).not.toBe(status.OK);
       expect(t.endpoint.connectionCount).toBe(0);
       expect(clock.pendingTimers).toBe(0);
     });
