@@ -91,7 +91,8 @@ function authnOf(values: FieldValues, report: Report): DerivedSettings['authn'] 
     const where = originSuffix(values.origin(F.conjurAuthnUrl) ?? { kind: 'default' });
     const match = /\/authn-k8s\/([^/]+)$/.exec(new URL(authnUrl).pathname);
     if (match?.[1] === undefined) return report(F.conjurAuthnUrl.path, `expected a URL ending in /authn-k8s/<service id>, got ${JSON.stringify(authnUrl)}${where}`);
-    const fromUrl = decodeURIComponent(match[1]);
+    const fromUrl = decodedSegment(match[1]);
+    if (fromUrl === undefined) return report(F.conjurAuthnUrl.path, `the service id in ${JSON.stringify(authnUrl)} is not valid percent-encoding${where}`);
     if (serviceId !== undefined && serviceId !== fromUrl) {
       return report(F.conjurServiceId.path, `is "${serviceId}" but conjur.authnUrl names service "${fromUrl}"${where}`);
     }
@@ -131,6 +132,14 @@ function bundleOf(values: FieldValues, serviceId: string | undefined): BundleOri
   if (path !== undefined) return { kind: 'file', path };
   const variableId = values.get(F.conjurBundleVariable) ?? (serviceId === undefined ? undefined : `conjur/authn-k8s/${serviceId}/ca/cert`);
   return variableId === undefined ? undefined : { kind: 'variable', variableId };
+}
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function bracketed(host: string): string {

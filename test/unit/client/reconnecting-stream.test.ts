@@ -105,7 +105,10 @@ describe('ReconnectingStream', () => {
         while (!signal.aborted) {
           const next = queue.shift();
           if (next !== undefined) yield next;
-          else await new Promise<void>((resolve) => (wake = resolve));
+          else await new Promise<void>((resolve) => {
+            wake = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          });
         }
       },
       { clock, backoff },

@@ -194,7 +194,8 @@ describe('loadConfig with a bad configuration', () => {
   });
 
   it('marks malformed YAML with its own code so the caller can tell syntax from settings', () => {
-    expect(run(cases[3]!).code).toBe('malformed');
-    expect(run(cases[0]!).code).toBe('invalid');
+    const named = (prefix: string): Case => cases.find((c) => c.name.startsWith(prefix))!;
+    expect(run(named('reports malformed YAML')).code).toBe('malformed');
+    expect(run(named('names the missing Conjur URL')).code).toBe('invalid');
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,7 @@ describe('readPeer', () => {
 
   it('reads the pid, uid and gid of the connecting process, with a pidfd on this kernel', async () => {
     const accepting = acceptNext();
-    const client = (await import('node:net')).connect(socketPath);
+    const client = connect(socketPath);
     const peer = read(await accepting);
     expect(peer.credentials).toEqual(me);
     expect(peer.connectionId).toBe('c-1');
@@ -58,7 +58,7 @@ describe('readPeer', () => {
 
   it('closes the pidfd on release, after which the peer never counts as alive', async () => {
     const accepting = acceptNext();
-    const client = (await import('node:net')).connect(socketPath);
+    const client = connect(socketPath);
     const socket = await accepting;
     const before = fdCount();
     const peer = readPeer(socket, { connectionId: 'c-2' });
@@ -84,7 +84,7 @@ describe('readPeer', () => {
 
   it('throws PeerError for a socket that is already closed', async () => {
     const accepting = acceptNext();
-    const client = (await import('node:net')).connect(socketPath);
+    const client = connect(socketPath);
     const socket = await accepting;
     socket.destroy();
     expect(() => readPeer(socket, { connectionId: 'c-3' })).toThrow(PeerError);
