@@ -52,7 +52,8 @@ export function toWorkloadApiError(error: unknown, describe: string): WorkloadAp
 function connectFailure(details: string): string | undefined {
   const m = /No connection established\. Last error: (?:Error: )?(.*?)\.?(?:\s*Resolution note:.*)?$/s.exec(details);
   if (!m) return undefined;
-  const lastError = oneLine(m[1] ?? '');
+  // grpc-js appends the time of the failure in parentheses: noise in a one-line message.
+  const lastError = oneLine(m[1] ?? '').replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)$/, '');
   const hint = /ENOENT|ECONNREFUSED/.test(lastError) ? ' (is the agent running?)' : '';
   return `cannot connect: ${lastError}${hint}`;
 }

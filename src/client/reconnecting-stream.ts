@@ -2,6 +2,7 @@ import { backoffDelayMs, LatestValue, sleep, systemClock } from '../async/index.
 import type { BackoffOptions, Clock } from '../async/index.js';
 import { isRetryable, WorkloadApiError } from './workload-api-error.js';
 import { toWorkloadApiError } from './grpc-calls.js';
+import { holdProcessOpen } from './keep-alive.js';
 
 export interface ReconnectOptions {
   /** Delay between attempts: exponential with ±50 % jitter (defaults 1 s up to 30 s, as go-spiffe). */
@@ -108,7 +109,9 @@ export class ReconnectingStream<T> {
         if (!isRetryable(failure)) return this.fail(failure);
       }
       const delayMs = backoffDelayMs(attempt++, this.options.backoff ?? DEFAULT_BACKOFF);
+      const release = holdProcessOpen();
       await sleep(delayMs, signal, this.options.clock ?? systemClock).catch(() => undefined);
+      release();
     }
   }
 

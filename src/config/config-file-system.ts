@@ -32,9 +32,13 @@ const REASONS: Readonly<Record<string, string>> = {
   ENOTDIR: 'a parent is not a directory',
 };
 
+/** `no such file`, `permission denied`, ... from a readText error. */
+export function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === undefined ? String(error) : (REASONS[code] ?? code);
+}
+
 /** `cannot read /x (no such file)`, from a readText error. */
 export function unreadable(path: string, error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = code === undefined ? String(error) : (REASONS[code] ?? code);
-  return `cannot read ${path} (${reason})`;
+  return `cannot read ${path} (${reasonOf(error)})`;
 }

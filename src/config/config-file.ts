@@ -2,7 +2,7 @@ import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { Document, Node, Pair, YAMLMap } from 'yaml';
 import type { ConfigErrorCode, ConfigProblem } from './config-error.js';
 import type { ConfigFileSystem } from './config-file-system.js';
-import { unreadable } from './config-file-system.js';
+import { reasonOf } from './config-file-system.js';
 import type { RawValue } from './field.js';
 import { FIELD_BY_PATH, SECTIONS } from './field-table.js';
 import { describeValue } from './field-types.js';
@@ -19,7 +19,7 @@ export function readConfigFile(file: string, fileSystem: ConfigFileSystem): Conf
   try {
     source = fileSystem.readText(file);
   } catch (error) {
-    return { kind: 'failed', code: 'unreadable', problems: [{ path: file, message: `${unreadable(file, error)}: cannot use the configuration file` }] };
+    return { kind: 'failed', code: 'unreadable', problems: [{ path: file, message: `cannot read the configuration file (${reasonOf(error)})` }] };
   }
   return parseConfigText(file, source);
 }

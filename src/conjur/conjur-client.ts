@@ -23,6 +23,8 @@ export interface ConjurClientDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly random?: () => number;
+  /** Called once per HTTP exchange with the route and the status (or 'error'), for metrics. */
+  readonly onResponse?: (route: Route, status: string) => void;
 }
 
 type Route = 'inject' | 'authenticate' | 'secrets';
@@ -110,7 +112,14 @@ export class ConjurClient {
   }
 
   private async once(route: Route, req: RouteRequest, signal: AbortSignal): Promise<HttpsResponse> {
-    const res = await exchange({ ...req, timeoutMs: this.options.requestTimeoutMs, clock: this.clock }, signal);
+    let res: HttpsResponse;
+    try {
+      res = await exchange({ ...req, timeoutMs: this.options.requestTimeoutMs, clock: this.clock }, signal);
+    } catch (error) {
+      this.deps.onResponse?.(route, 'error');
+      throw error;
+    }
+    this.deps.onResponse?.(route, String(res.status));
     if (res.status >= 200 && res.status < 300) return res;
     throw errorForStatus(route, res.status);
   }

@@ -54,6 +54,12 @@ export class AgentMetrics {
       labelNames: ['endpoint', 'status'],
       registers,
     });
+    this.addProbes(probes);
+  }
+
+  /** Registers a gauge for each probe given (each name once). */
+  addProbes(probes: MetricsProbes): void {
+    const registers = [this.registry];
     this.probeGauge('conjur_spiffe_workload_connections', 'Open Workload API connections', probes.workloadConnections, registers);
     this.probeGauge('conjur_spiffe_workload_streams', 'Open Workload API streams', probes.workloadStreams, registers);
     this.probeGauge('conjur_spiffe_svid_cache_identities', 'Identities with a cached SVID', probes.cachedIdentities, registers);

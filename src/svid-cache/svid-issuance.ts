@@ -5,6 +5,7 @@ import type { X509Svid } from '../spiffe/index.js';
 import type { CacheDeps, EntryHost } from './cache-deps.js';
 import type { CacheEntry } from './cache-entry.js';
 import { IssuanceError } from './issuance-error.js';
+import type { IssuanceErrorCode } from './issuance-error.js';
 import type { X509Issuer } from './ports.js';
 import { isValidAt, refreshAt, retryDelayMs } from './refresh-schedule.js';
 
@@ -76,7 +77,16 @@ function checkIssued(identity: WorkloadIdentity, svid: X509Svid): void {
   if (svid.certChain.length === 0) throw new IssuanceError('confirm-failed', 'issuer returned an svid without certificates');
 }
 
+const ISSUER_CODES: readonly string[] = ['denied', 'unavailable', 'confirm-failed'];
+
+/**
+ * Issuers are adapters and cannot import IssuanceError, so their errors are read by `code`:
+ * a refusal stays a refusal (PermissionDenied); anything unknown counts as an outage.
+ */
 export function toIssuanceError(error: unknown): IssuanceError {
   if (error instanceof IssuanceError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : 'issuer failed';
+  if (typeof code === 'string' && ISSUER_CODES.includes(code)) return new IssuanceError(code as IssuanceErrorCode, message, { cause: error });
   return new IssuanceError('unavailable', 'issuer failed', { cause: error });
 }

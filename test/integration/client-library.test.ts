@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,12 +58,25 @@ async function nextUpdate(source: X509Source, accept: (s: X509Source) => boolean
   throw new Error(`no matching update within ${limitMs} ms`);
 }
 
+/** `api` commands never run agent code. */
+const unused = () => Promise.reject(new Error('not used by api commands'));
+const NO_AGENT_ACTIONS: CliActions = { runDev: unused, runAgent: unused, debugAttest: unused, validateConfig: () => [] };
+
+/** Polls on the event loop until `condition` holds (at most `limitMs`). */
+async function eventually(condition: () => boolean, limitMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > limitMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const serial = (source: X509Source) => new X509Certificate(source.getX509Svid().certChain[0]!).serialNumber;
 
 describe('client library against the development agent', () => {
   let dir: string;
   let socketPath: string;
-  let agent: DevAgent;
+  let agent: DevAgent | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'client-lib-'));
@@ -71,7 +84,12 @@ describe('client library against the development agent', () => {
   });
 
   afterEach(async () => {
-    await agent?.close();
+    if (agent) {
+      // Every source was closed: its connection and streams must be gone from the agent.
+      await eventually(() => agent!.endpoint.connectionCount === 0 && agent!.endpoint.openStreamCount === 0);
+      await agent.close();
+    }
+    agent = undefined;
   });
 
   afterAll(async () => {
@@ -79,7 +97,7 @@ describe('client library against the development agent', () => {
   });
 
   it('picks up rotations on its one stream, without reconnecting', async () => {
-    agent = await startDevAgent(socketPath);
+    const running = (agent = await startDevAgent(socketPath));
     const errors: WorkloadApiErrorCode[] = [];
     const source = await X509Source.create({ socket: `unix://${socketPath}`, onError: (e) => errors.push(e.code) });
     try {
@@ -89,16 +107,16 @@ describe('client library against the development agent', () => {
       await nextUpdate(source, (s) => serial(s) !== first);
       expect(source.secureContext()).not.toBe(firstContext);
       const leaf = new X509Certificate(source.getX509Svid().certChain[0]!);
-      expect(leaf.verify(new X509Certificate(agent.issuer.rootCertDer).publicKey)).toBe(true);
+      expect(leaf.verify(new X509Certificate(running.issuer.rootCertDer).publicKey)).toBe(true);
       expect(errors).toEqual([]);
-      expect(agent.endpoint.connectionCount).toBe(1);
+      expect(running.endpoint.connectionCount).toBe(1);
     } finally {
       await source.close();
     }
   });
 
   it('keeps its SVID while the agent is down and reconnects when it is back', async () => {
-    agent = await startDevAgent(socketPath);
+    const first = await startDevAgent(socketPath);
     const errors: WorkloadApiErrorCode[] = [];
     const source = await X509Source.create({
       socket: socketPath,
@@ -107,7 +125,7 @@ describe('client library against the development agent', () => {
     });
     try {
       const before = source.getX509Svid();
-      await agent.close();
+      await first.close();
       expect(source.getX509Svid()).toBe(before); // still usable during the outage
       agent = await startDevAgent(socketPath); // a new CA: the bundle changes too
       const newRoot = agent.issuer.rootCertDer;
@@ -145,10 +163,18 @@ describe('client library against the development agent', () => {
     }
   });
 
-  it('fails fast with a typed error when the socket has no agent', async () => {
-    const error = await X509Source.create({ socket: join(dir, 'nobody.sock'), signal: AbortSignal.timeout(300) }).catch((e: unknown) => e);
+  it('keeps retrying an absent agent, reporting why, until its signal gives up', async () => {
+    const reasons: string[] = [];
+    const created = X509Source.create({
+      socket: join(dir, 'nobody.sock'),
+      signal: AbortSignal.timeout(300),
+      backoff: { initialMs: 50, maxMs: 100 },
+      onError: (e) => reasons.push(e.message),
+    });
+    const error = await created.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkloadApiError);
     expect((error as WorkloadApiError).code).toBe('closed');
+    expect(reasons[0]).toBe(`FetchX509SVID to unix://${join(dir, 'nobody.sock')} failed: cannot connect: connect ENOENT ${join(dir, 'nobody.sock')} (is the agent running?)`);
   });
 });
 
@@ -168,10 +194,10 @@ describe('conjur-spiffe-agent api fetch x509 --write against the development age
 
   it('writes svid.0.pem, svid.0.key and bundle.0.pem with a key that matches the certificate', async () => {
     const out = join(dir, 'out');
-    await import('node:fs/promises').then((fs) => fs.mkdir(out));
+    await mkdir(out);
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['api', 'fetch', 'x509', '--socket', join(dir, 'agent.sock'), '--write', out], {} as CliActions, {
+    const code = await runCli(['api', 'fetch', 'x509', '--socket', join(dir, 'agent.sock'), '--write', out], NO_AGENT_ACTIONS, {
       stdout: (text) => (stdout += text),
       stderr: (text) => (stderr += text),
       signal: new AbortController().signal,

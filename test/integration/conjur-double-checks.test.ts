@@ -93,7 +93,7 @@ describe('inject check order (§4.1)', () => {
   it('accepts DER, the NEW CERTIFICATE REQUEST label and a CSR whose signature is broken', async () => {
     const der = await createCsr({ ...keys, commonName: SUFFIX, uriSan: SPIFFE_ID });
     const broken = Buffer.from(der);
-    broken[broken.length - 5] ^= 0xff;
+    broken.writeUInt8(broken.readUInt8(broken.length - 5) ^ 0xff, broken.length - 5);
     const legacyPem = toPem(der, 'CERTIFICATE REQUEST').replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST');
     for (const body of [der, legacyPem, toPem(broken, 'CERTIFICATE REQUEST')]) {
       const reply = await send(h.conjur.url, h.ca, { method: 'POST', path: '/authn-k8s/dev/inject_client_cert', headers: { 'host-id-prefix': PREFIX }, body });

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { FakeSvidSubscriptions } from '../fakes/fake-svid-subscriptions.js';
-import { spawnCaller } from '../support/child-caller.js';
-import type { ChildCaller } from '../support/child-caller.js';
+import { spawnCaller, spawnHandOffCaller } from '../support/child-caller.js';
+import type { ChildCaller, HandOffCaller } from '../support/child-caller.js';
 import { eventually, startTestEndpoint } from '../support/workload-endpoint-fixture.js';
 import type { TestEndpoint } from '../support/workload-endpoint-fixture.js';
 
@@ -15,16 +15,18 @@ describe('Workload Endpoint with real caller processes', () => {
   let svids: FakeSvidSubscriptions;
   let t: TestEndpoint;
   let callers: ChildCaller[];
+  let handOffs: HandOffCaller[];
 
   beforeAll(async () => {
     svids = await FakeSvidSubscriptions.create();
   });
   beforeEach(async () => {
     callers = [];
+    handOffs = [];
     t = await startTestEndpoint(svids);
   });
   afterEach(async () => {
-    await Promise.all(callers.map((c) => c.kill()));
+    await Promise.all([...callers, ...handOffs].map((c) => c.kill()));
     await t.close();
     expect(svids.active).toBe(0);
   });
@@ -70,24 +72,24 @@ describe('Workload Endpoint with real caller processes', () => {
     const resume = t.attestor.pause();
     const c = caller();
     await t.attestor.attestedPid(c.pid);
-    await c.kill(); // its pid is gone; it may even be reused before attestation ends
     const subscribedBefore = svids.subscribeCalls;
+    await c.kill(); // its pid is gone (and could be reused) before attestation ends
     resume();
-    await eventually(() => t.logs.some((l) => l.message === 'Caller exited during attestation' && l.fields['pid'] === c.pid));
+    await eventually(() => t.endpoint.connectionCount === 0 && t.endpoint.openStreamCount === 0);
     expect(svids.subscribeCalls).toBe(subscribedBefore);
-    await eventually(() => t.endpoint.connectionCount === 0);
   });
 
-  it('answers Unavailable when the caller is gone by the time attestation ends, if it is still listening', async () => {
-    // The same rule seen from a caller that is alive but whose liveness check fails: a caller
-    // cannot be made to look dead from outside, so this checks the status via the log and a
-    // live caller's stream status when attestation itself says the process vanished.
+  it('answers Unavailable when the connecting process is gone but its connection lives on', async () => {
     const resume = t.attestor.pause();
-    const c = caller();
+    const c = spawnHandOffCaller(t.socketPath);
+    handOffs.push(c);
     await t.attestor.attestedPid(c.pid);
-    await c.kill();
+    await c.exited; // the pid the kernel recorded is gone; a grandchild holds the connection
+    const subscribedBefore = svids.subscribeCalls;
     resume();
-    await eventually(() => t.logs.some((l) => l.fields['status'] === status.UNAVAILABLE && l.fields['pid'] === c.pid));
+    expect(await c.outcome).toEqual({ code: status.UNAVAILABLE, details: 'workload attestation failed' });
+    expect(svids.subscribeCalls).toBe(subscribedBefore);
+    expect(t.logs.some((l) => l.message === 'Caller exited during attestation' && l.fields['pid'] === c.pid)).toBe(true);
   });
 
   it('releases the subscription of a caller killed mid-stream', async () => {

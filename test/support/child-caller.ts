@@ -70,3 +70,72 @@ export function spawnCaller(socketPath: string, options: { mode?: 'once' | 'hold
     },
   };
 }
+
+// The caller connects, hands the connected socket to a detached grandchild and exits. The
+// connection stays open (the grandchild holds it) while the pid the kernel recorded is gone:
+// what a pid-reuse attack or a forking client looks like to the agent.
+const HAND_OFF_SCRIPT = `
+const net = require('net');
+const { spawn } = require('child_process');
+const [socketPath, grandchildScript] = process.argv.slice(1);
+const socket = net.connect(socketPath, () => {
+  const grandchild = spawn(process.execPath, ['-e', grandchildScript], { stdio: ['ignore', 'inherit', 'inherit', socket], detached: true });
+  process.stdout.write(JSON.stringify({ grandchildPid: grandchild.pid }) + '\\n');
+  grandchild.unref();
+  socket.destroy();
+  process.exit(0);
+});
+`;
+
+const GRANDCHILD_SCRIPT = `
+const net = require('net');
+const http2 = require('http2');
+const socket = new net.Socket({ fd: 3, readable: true, writable: true });
+const session = http2.connect('http://localhost', { createConnection: () => socket });
+session.on('error', () => {});
+const report = (fields) => { process.stdout.write(JSON.stringify(fields) + '\\n'); process.exit(0); };
+const request = session.request({ ':method': 'POST', ':path': '/SpiffeWorkloadAPI/FetchX509SVID', 'content-type': 'application/grpc', te: 'trailers', 'workload.spiffe.io': 'true' });
+const onStatus = (headers) => { if (headers['grpc-status'] !== undefined) report({ code: Number(headers['grpc-status']), details: decodeURIComponent(headers['grpc-message'] || '') }); };
+request.on('response', onStatus);
+request.on('trailers', onStatus);
+request.on('data', () => report({ served: true }));
+request.on('error', (e) => report({ error: e.message }));
+request.end(Buffer.from([0, 0, 0, 0, 0]));
+`;
+
+export interface HandOffCaller {
+  /** The pid the kernel recorded for the connection; exits right after the hand-off. */
+  pid: number;
+  exited: Promise<void>;
+  grandchildPid: Promise<number>;
+  /** What the grandchild got: a status, or `served` if any message arrived. */
+  outcome: Promise<{ code?: number; details?: string; served?: boolean; error?: string }>;
+  kill(): Promise<void>;
+}
+
+export function spawnHandOffCaller(socketPath: string): HandOffCaller {
+  const child = spawn(process.execPath, ['-e', HAND_OFF_SCRIPT, socketPath, GRANDCHILD_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const nextLine = async () => JSON.parse(((await lines.next()).value as string | undefined) ?? '{}') as Record<string, unknown>;
+  const grandchildPid = nextLine().then((l) => Number(l['grandchildPid']));
+  const outcome = grandchildPid.then(() => nextLine());
+  return {
+    pid: child.pid!,
+    exited,
+    grandchildPid,
+    outcome,
+    kill: async () => {
+      child.kill('SIGKILL');
+      const pid = await Promise.race([grandchildPid, exited.then(() => undefined)]);
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await exited;
+    },
+  };
+}

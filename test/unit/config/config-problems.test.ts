@@ -190,7 +190,7 @@ describe('loadConfig with a bad configuration', () => {
 
   it('says so in one line when the configuration file cannot be read', () => {
     const file = join(node.root, 'no-such.yaml');
-    expect(() => loadConfig({ env: node.env, file })).toThrow(expect.objectContaining({ code: 'unreadable', message: `invalid configuration: ${file}: cannot read ${file} (no such file): cannot use the configuration file` }));
+    expect(() => loadConfig({ env: node.env, file })).toThrow(expect.objectContaining({ code: 'unreadable', message: `invalid configuration: ${file}: cannot read the configuration file (no such file)` }));
   });
 
   it('marks malformed YAML with its own code so the caller can tell syntax from settings', () => {

@@ -24,6 +24,6 @@ describe('validateConfigFile', () => {
   });
 
   it('reports a file that cannot be read', () => {
-    expect(validateConfigFile(`${node.root}/absent.yaml`, node.env)).toEqual([`${node.root}/absent.yaml: cannot read ${node.root}/absent.yaml (no such file): cannot use the configuration file`]);
+    expect(validateConfigFile(`${node.root}/absent.yaml`, node.env)).toEqual([`${node.root}/absent.yaml: cannot read the configuration file (no such file)`]);
   });
 });

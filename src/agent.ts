@@ -1,0 +1,225 @@
+import { readFileSync } from 'node:fs';
+import { systemClock } from './async/index.js';
+import type { Clock } from './async/index.js';
+import { KubernetesAttestor } from './attestation/index.js';
+import type { AgentConfig } from './config/index.js';
+import { ConjurAgentIdentity, ConjurBundleSource, ConjurClient, ConjurIssuer, FileBundleSource } from './conjur/index.js';
+import { HealthServer } from './health/index.js';
+import type { ReadinessCheck } from './health/index.js';
+import { KubernetesIdentityResolver } from './identity/index.js';
+import { ApiServerPodVerifier, KubeletPodSource } from './kube/index.js';
+import type { KubeConfigSource, KubeletEndpoint } from './kube/index.js';
+import { describeError, F } from './log/index.js';
+import type { Logger } from './log/index.js';
+import { AgentMetrics, instrumentAttestor, instrumentIssuer, instrumentTokenIssuer, MetricsServer } from './metrics/index.js';
+import { SvidCache } from './svid-cache/index.js';
+import { createWorkloadApiServer, WorkloadEndpoint } from './workload-api/index.js';
+
+// Composition root of the Conjur-backed agent: the only place that constructs adapters and
+// wires them to the ports of the domain folders. Background loops (the API server watch, the
+// agent's own Conjur identity, the bundle source) run until close().
+
+export interface Agent {
+  readonly socketPath: string;
+  readonly endpoint: WorkloadEndpoint;
+  readonly health: HealthServer;
+  readonly cache: SvidCache;
+  /** Drains: stops accepting, tells open streams, waits up to `graceMs`, removes the socket. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface AgentDeps {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<Agent> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger;
+  const background = new AbortController();
+  const conjurConfig = config.conjur;
+
+  const pods = new KubeletPodSource({
+    endpoint: toKubeletEndpoint(config),
+    minRequestIntervalMs: config.kubelet.minRequestIntervalMs,
+    newContainerWaitMs: config.kubelet.newContainerWaitMs,
+    requestTimeoutMs: config.kubelet.requestTimeoutMs,
+    clock,
+    logger: logger.child({ component: 'kubelet' }),
+  });
+  const verifier = new ApiServerPodVerifier({
+    nodeName: config.nodeName,
+    kubeConfig: toKubeConfigSource(config),
+    requestTimeoutMs: config.kubernetes.requestTimeoutMs,
+    clock,
+    logger: logger.child({ component: 'kube-api' }),
+  });
+  const metrics = new AgentMetrics();
+  const attestor = instrumentAttestor(
+    new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, pods, verifier, logger: logger.child({ component: 'attestation' }), clock }),
+    metrics,
+  );
+  const identities = new KubernetesIdentityResolver({
+    trustDomain: config.trustDomain,
+    serviceId: conjurConfig.serviceId,
+    ...(conjurConfig.defaultLoginTemplate ? { defaultLoginTemplate: conjurConfig.defaultLoginTemplate } : {}),
+    logger: logger.child({ component: 'identity' }),
+  });
+
+  const client = new ConjurClient(
+    {
+      applianceUrl: conjurConfig.applianceUrl,
+      authnUrl: conjurConfig.authnUrl,
+      account: conjurConfig.account,
+      sslCertificatePem: conjurConfig.sslCertificatePem,
+      requestTimeoutMs: conjurConfig.requestTimeoutMs,
+      retry: { initialMs: 500, maxMs: 5_000, maxAttempts: 4 },
+    },
+    { clock, logger, onResponse: (endpoint, status) => metrics.conjurRequests.inc({ endpoint, status }) },
+  );
+  const fileBundle =
+    conjurConfig.bundle.kind === 'file'
+      ? new FileBundleSource({ path: conjurConfig.bundle.path, trustDomain: config.trustDomain, clock, logger: logger.child({ component: 'bundle' }) })
+      : undefined;
+  const agentIdentity = new ConjurAgentIdentity({
+    client,
+    login: conjurConfig.authnLogin,
+    podName: config.podName,
+    podNamespace: config.podNamespace,
+    trustDomain: config.trustDomain,
+    certDir: conjurConfig.agentSslDir,
+    keyType: conjurConfig.keyType,
+    confirmTimeoutMs: conjurConfig.injectTimeoutMs,
+    ...(fileBundle ? { trustBundle: fileBundle } : {}),
+    clock,
+    logger: logger.child({ component: 'agent-identity' }),
+  });
+  const bundles =
+    fileBundle ??
+    new ConjurBundleSource({ secrets: agentIdentity, serviceId: conjurConfig.serviceId, trustDomain: config.trustDomain, clock, logger: logger.child({ component: 'bundle' }) });
+  const issuer = new ConjurIssuer({
+    client,
+    nodeName: config.nodeName,
+    kubeletPodsDir: config.kubeletPodsDir,
+    trustBundle: bundles,
+    keyType: conjurConfig.keyType,
+    confirmTimeoutMs: conjurConfig.injectTimeoutMs,
+    clock,
+    logger: logger.child({ component: 'conjur-issuer' }),
+  });
+  const cache = new SvidCache({
+    issuer: instrumentIssuer(issuer, metrics, () => clock.now()),
+    bundles,
+    tokens: instrumentTokenIssuer(issuer, metrics),
+    clock,
+    logger: logger.child({ component: 'svid-cache' }),
+    options: {
+      renewAtFraction: config.svid.renewAtFraction,
+      renewJitterFraction: config.svid.renewJitterFraction,
+      maxConcurrentIssuances: conjurConfig.maxConcurrentIssuances,
+      tokenRefreshBeforeExpiryMs: conjurConfig.tokenRefreshBeforeExpiryMs,
+    },
+  });
+  // A deleted or replaced pod loses its key, certificate and token at once.
+  verifier.onPodGone((podUid, reason) => {
+    if (cache.evict(podUid, reason)) logger.info('Evicted credentials of a pod that is gone', { [F.podUid]: podUid, [F.reason]: reason });
+  });
+
+  const api = createWorkloadApiServer({ attestor, identities, svids: cache, tokens: cache, logger, serving: false });
+  const endpoint = new WorkloadEndpoint(api, { socketPath: config.socketPath, socketMode: config.socketMode, procRoot: config.procRoot, logger, clock });
+
+  const checks: ReadinessCheck[] = [
+    { name: 'kubernetes', isReady: () => verifier.isSynced, detail: () => 'the pod watch of this node is not synced with the API server' },
+    {
+      name: 'conjur',
+      isReady: () => agentIdentity.state.kind === 'ready',
+      detail: () => {
+        const state = agentIdentity.state;
+        return state.kind === 'failing' ? `conjur: ${state.reason}` : 'conjur: the agent has not authenticated yet';
+      },
+    },
+    { name: 'bundle', isReady: () => bundles.current() !== undefined, detail: () => 'the trust bundle (authn-k8s CA) is not loaded yet' },
+  ];
+  const health = new HealthServer({ host: config.health.listen.host, port: config.health.listen.port, checks, logger });
+  metrics.addProbes({
+    workloadConnections: () => endpoint.connectionCount,
+    workloadStreams: () => endpoint.openStreamCount,
+    cachedIdentities: () => cache.size,
+    svidExpiryHorizonMs: () => {
+      const earliest = cache.earliestNotAfter;
+      return earliest ? earliest.getTime() - clock.now() : undefined;
+    },
+    kubeletRequests: () => pods.stats.requests,
+    cachedPods: () => pods.stats.cachedPods,
+  });
+  const metricsServer = new MetricsServer(metrics, logger);
+
+  const loops = [verifier.run(background.signal), agentIdentity.run(background.signal), (fileBundle ?? (bundles as ConjurBundleSource)).run(background.signal)];
+  for (const loop of loops) loop.catch((error: unknown) => logger.error('Background task failed', { [F.cause]: describeError(error) }));
+  // gRPC health mirrors /ready, so `conjur-spiffe-agent healthcheck` on the socket tells the same story.
+  const stopHealthSync = syncServing(clock, () => health.readiness().ready, (ready) => api.health.setServing(ready));
+
+  try {
+    await endpoint.listen();
+    await health.listen();
+    await metricsServer.listen(config.metrics.listen.host, config.metrics.listen.port);
+  } catch (error) {
+    background.abort();
+    stopHealthSync();
+    await Promise.allSettled([endpoint.close(0), health.close(), metricsServer.close()]);
+    cache.close();
+    pods.close();
+    client.close();
+    throw error;
+  }
+  logger.info('Agent started', { [F.socketPath]: config.socketPath, node: config.nodeName, trustDomain: config.trustDomain.name });
+
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath: config.socketPath,
+    endpoint,
+    health,
+    cache,
+    close(graceMs = config.shutdownGraceMs) {
+      closing ??= (async () => {
+        stopHealthSync();
+        await endpoint.close(graceMs);
+        background.abort();
+        await Promise.allSettled(loops);
+        cache.close();
+        pods.close();
+        client.close();
+        await Promise.allSettled([health.close(), metricsServer.close()]);
+        logger.info('Agent stopped', { [F.socketPath]: config.socketPath });
+      })();
+      return closing;
+    },
+  };
+}
+
+export function toKubeletEndpoint(config: AgentConfig): KubeletEndpoint {
+  const kubelet = config.kubelet;
+  if (kubelet.readOnlyPort) return { kind: 'read-only', url: kubelet.url };
+  const tls = kubelet.insecureSkipTlsVerify || kubelet.caFile === undefined ? ({ insecureSkipVerify: true } as const) : { caPem: readFileSync(kubelet.caFile, 'utf8') };
+  return { kind: 'secure', url: kubelet.url, tokenFile: kubelet.tokenFile ?? '', tls };
+}
+
+export function toKubeConfigSource(config: AgentConfig): KubeConfigSource {
+  const connection = config.kubernetes.connection;
+  return connection.kind === 'kubeconfig' ? { kind: 'kubeconfig', path: connection.kubeconfig } : { kind: 'in-cluster' };
+}
+
+function syncServing(clock: Clock, isReady: () => boolean, apply: (ready: boolean) => void): () => void {
+  let cancel = () => {};
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    apply(isReady());
+    cancel = clock.setTimer(tick, 1000);
+  };
+  tick();
+  return () => {
+    stopped = true;
+    cancel();
+  };
+}
