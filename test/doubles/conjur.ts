@@ -51,6 +51,8 @@ export interface ConjurOptions {
   readonly tokenTtlSeconds?: number;
   /** KUBE_EXEC_COMMAND_TIMEOUT in ms (default 5000; 0 = no limit). */
   readonly execTimeoutMs?: number;
+  /** Per Kubernetes API request (Conjur's Net::HTTP default is 60 s; 10 s here). */
+  readonly kubeTimeoutMs?: number;
   /** Test mode: accept X-SSL-Client-Certificate when the TLS connection carries no certificate. */
   readonly trustClientCertHeader?: boolean;
 }
@@ -126,7 +128,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     state,
     signers: [signer],
     kubeConnection: options.kubeApi,
-    kube: () => new KubeLookup(options.kubeApi, kubeAgent, 10_000),
+    kube: () => new KubeLookup(options.kubeApi, kubeAgent, options.kubeTimeoutMs ?? 10_000),
     now: () => clock.now(),
     injection,
     tokenTtlSeconds: () => tokenTtlSeconds,

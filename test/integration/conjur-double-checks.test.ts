@@ -54,6 +54,7 @@ describe('inject check order (§4.1)', () => {
     { name: 'an unknown host', csr: () => agentCsr(keys, 'agents.service_account.nobody'), status: 401, code: 'CONJ00007E' },
     { name: 'a host without authenticate', csr: () => agentCsr(keys, 'no-authn'), prefix: 'host.apps', status: 403, code: 'CONJ00006E' },
     { name: 'a host without authenticate, for a missing pod (403 comes first)', csr: () => agentCsr(keys, 'no-authn', 'spiffe://cluster.local/namespace/agents/podname/ghost'), prefix: 'host.apps', status: 403 },
+    { name: 'a Kubernetes API error on the pod', csr: () => agentCsr(keys), setup: () => (h.kubeApi.failNext(500, 1, /\/pods\/agent-x$/), () => undefined), status: 401, code: 'returned 500' },
     { name: 'a pod that does not exist', csr: () => agentCsr(keys, SUFFIX, 'spiffe://cluster.local/namespace/agents/podname/ghost'), status: 401, code: 'CONJ00024E' },
     { name: 'a namespace restriction mismatch', csr: () => agentCsr(keys, 'other-ns'), prefix: 'host.apps', status: 401, code: 'CONJ00023E' },
     { name: 'a service-account restriction mismatch', csr: () => agentCsr(keys, 'other-sa'), prefix: 'host.apps', status: 401, code: 'CONJ00026E' },

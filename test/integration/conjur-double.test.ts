@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Certificate } from 'pkijs';
 import { certificateFacts, parsePemCertificates } from '../../src/x509/index.js';
-import { toAuthorizationHeader } from '../doubles/conjur.js';
+import { startConjur, toAuthorizationHeader } from '../doubles/conjur.js';
 import type { TokenJson } from '../doubles/conjur.js';
 import { LOG_FILE } from '../doubles/kube-exec.js';
 import { HOST_ID, LOGIN, PREFIX, SPIFFE_ID, SUFFIX, agentCsr, authenticate, inject, keyPem, newKeys, obtainCertificate, send, startHarness } from './conjur-double-harness.js';
@@ -114,6 +114,22 @@ describe('Conjur double: inject, confirm, authenticate, read a secret', () => {
     expect(signature.length).toBe(288);
     const digest = publicDecrypt({ key: signingKey, padding: constants.RSA_PKCS1_PADDING }, signature.subarray(0, 256));
     expect(digest.equals(createHash('sha256').update(signature.subarray(256)).update(`${token.protected}.${token.payload}`).digest())).toBe(true);
+  });
+
+  it('takes the certificate from X-SSL-Client-Certificate (URL-encoded PEM) in test mode, when TLS carries none', async () => {
+    const keys = newKeys();
+    const { pem } = await obtainCertificate(h, keys);
+    const kubeApi = { url: h.kubeApi.url, token: 'conjur-service-account-token', caPem: h.ca.certPem };
+    const proxied = await startConjur({ ca: h.ca, account: 'myorg', serviceId: 'dev', kubeApi, clock: h.clock, trustClientCertHeader: true });
+    try {
+      proxied.addHost(HOST_ID);
+      const viaHeader = (value: string) =>
+        send(proxied.url, h.ca, { method: 'POST', path: `/authn-k8s/dev/myorg/${encodeURIComponent(LOGIN)}/authenticate`, headers: { 'x-ssl-client-certificate': value } });
+      expect((await viaHeader(encodeURIComponent(pem!))).status).toBe(200);
+      expect((await viaHeader('')).status).toBe(401);
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('answers base64 when Accept-Encoding lists base64 as an element, and JSON for base64;q=1', async () => {

@@ -118,6 +118,22 @@ export class SimulatedNode {
     return new SimulatedNode(opts, ca, kubeApi, exec, kubelet, conjur, dirs, apiToken);
   }
 
+  /**
+   * The agent's own pod (the DaemonSet's pod on this node): Conjur injects the agent's certificate
+   * into its `authenticator` container, and its host may read the authn-k8s CA variable.
+   */
+  addAgentPod(): SimulatedPod {
+    const pod = this.addPod({
+      namespace: 'conjur-spiffe',
+      name: 'conjur-spiffe-agent-x7k2q',
+      serviceAccount: 'conjur-spiffe-agent',
+      containerName: 'authenticator',
+      hostId: 'conjur-spiffe/agent',
+    });
+    this.conjur.permit(`conjur/authn-k8s/${this.options.serviceId}/ca/cert`, ['conjur-spiffe/agent']);
+    return pod;
+  }
+
   get socketPath(): string {
     return join(this.dirs.socketDir, 'agent.sock');
   }

@@ -37,7 +37,7 @@ def main():
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         if public_of_key != public_of_leaf:
             fail("private key matches leaf", "public keys differ")
-        bundle = context.x509_bundle_set.get_x509_bundle_for_trust_domain(svid.spiffe_id.trust_domain)
+        bundle = context.x509_bundle_set.get_bundle_for_trust_domain(svid.spiffe_id.trust_domain)
         if bundle is None:
             fail("bundle for the SVID's trust domain", "missing")
         issuers = [a for a in bundle.x509_authorities if a.subject == leaf.issuer]
@@ -52,7 +52,7 @@ def main():
         if uris != [str(svid.spiffe_id)]:
             fail("single URI SAN equals the SPIFFE ID", uris)
         bundles = client.fetch_x509_bundles()
-        if bundles.get_x509_bundle_for_trust_domain(svid.spiffe_id.trust_domain) is None:
+        if bundles.get_bundle_for_trust_domain(svid.spiffe_id.trust_domain) is None:
             fail("fetch_x509_bundles", "no bundle for the SVID's trust domain")
         print(json.dumps({
             "spiffeId": str(svid.spiffe_id),
