@@ -45,25 +45,25 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     newContainerWaitMs: config.kubelet.newContainerWaitMs,
     requestTimeoutMs: config.kubelet.requestTimeoutMs,
     clock,
-    logger: logger.child({ component: 'kubelet' }),
+    logger,
   });
   const verifier = new ApiServerPodVerifier({
     nodeName: config.nodeName,
     kubeConfig: toKubeConfigSource(config),
     requestTimeoutMs: config.kubernetes.requestTimeoutMs,
     clock,
-    logger: logger.child({ component: 'kube-api' }),
+    logger,
   });
   const metrics = new AgentMetrics();
   const attestor = instrumentAttestor(
-    new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, pods, verifier, logger: logger.child({ component: 'attestation' }), clock }),
+    new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, pods, verifier, logger, clock }),
     metrics,
   );
   const identities = new KubernetesIdentityResolver({
     trustDomain: config.trustDomain,
     serviceId: conjurConfig.serviceId,
     ...(conjurConfig.defaultLoginTemplate ? { defaultLoginTemplate: conjurConfig.defaultLoginTemplate } : {}),
-    logger: logger.child({ component: 'identity' }),
+    logger,
   });
 
   const client = new ConjurClient(
@@ -79,7 +79,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   );
   const fileBundle =
     conjurConfig.bundle.kind === 'file'
-      ? new FileBundleSource({ path: conjurConfig.bundle.path, trustDomain: config.trustDomain, clock, logger: logger.child({ component: 'bundle' }) })
+      ? new FileBundleSource({ path: conjurConfig.bundle.path, trustDomain: config.trustDomain, clock, logger })
       : undefined;
   const agentIdentity = new ConjurAgentIdentity({
     client,
@@ -92,11 +92,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     confirmTimeoutMs: conjurConfig.injectTimeoutMs,
     ...(fileBundle ? { trustBundle: fileBundle } : {}),
     clock,
-    logger: logger.child({ component: 'agent-identity' }),
+    logger,
   });
   const bundles =
     fileBundle ??
-    new ConjurBundleSource({ secrets: agentIdentity, serviceId: conjurConfig.serviceId, trustDomain: config.trustDomain, clock, logger: logger.child({ component: 'bundle' }) });
+    new ConjurBundleSource({ secrets: agentIdentity, serviceId: conjurConfig.serviceId, trustDomain: config.trustDomain, clock, logger });
   const issuer = new ConjurIssuer({
     client,
     nodeName: config.nodeName,
@@ -105,14 +105,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     keyType: conjurConfig.keyType,
     confirmTimeoutMs: conjurConfig.injectTimeoutMs,
     clock,
-    logger: logger.child({ component: 'conjur-issuer' }),
+    logger,
   });
   const cache = new SvidCache({
     issuer: instrumentIssuer(issuer, metrics, () => clock.now()),
     bundles,
     tokens: instrumentTokenIssuer(issuer, metrics),
     clock,
-    logger: logger.child({ component: 'svid-cache' }),
+    logger,
     options: {
       renewAtFraction: config.svid.renewAtFraction,
       renewJitterFraction: config.svid.renewJitterFraction,

@@ -39,7 +39,7 @@ export async function startDevAgent(options: DevAgentOptions): Promise<RunningAg
     logger: logger.child({ component: 'dev-ca' }),
     ...(options.svidTtlMs === undefined ? {} : { svidTtlMs: options.svidTtlMs }),
   });
-  const cache = new SvidCache({ issuer, bundles: issuer, clock, logger: logger.child({ component: 'svid-cache' }) });
+  const cache = new SvidCache({ issuer, bundles: issuer, clock, logger });
   const api = createWorkloadApiServer({
     attestor: new UnixAttestor({ procRoot }),
     identities: new UidIdentityResolver({ trustDomain }),

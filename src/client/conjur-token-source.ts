@@ -30,7 +30,7 @@ export class ConjurTokenSource {
     const client = new WorkloadApiClient({ socket: options.socket, reconnectBackoff: options.backoff });
     const stream = new ReconnectingStream((signal) => client.watchConjurTokens(signal), options);
     const source = new ConjurTokenSource(client, stream);
-    options.signal?.addEventListener('abort', () => void source.close(), { once: true });
+    options.signal?.addEventListener('abort', () => void source.close(), { once: true, signal: stream.closedSignal });
     try {
       await stream.first(options.signal);
       return source;

@@ -85,6 +85,11 @@ export class ReconnectingStream<T> {
     return () => this.listeners.delete(listener);
   }
 
+  /** Aborted once `close()` is called. */
+  get closedSignal(): AbortSignal {
+    return this.stopper.signal;
+  }
+
   async close(): Promise<void> {
     if (this.state.kind !== 'failed') this.state = { kind: 'closed' };
     this.stopper.abort();

@@ -22,9 +22,9 @@ type UpdateListener = (context: X509Context) => void;
 /**
  * The workload's current X509-SVIDs and bundles, kept fresh from the Workload API like
  * go-spiffe's `workloadapi.X509Source`: one long-lived FetchX509SVID stream, reopened with
- * backoff after failures (InvalidArgument fails the source for good). While reconnecting, the
- * last SVID stays in use. Everything returned is the agent's full state at that moment and
- * must not be mutated.
+ * backoff after failures (InvalidArgument fails the source for good). While reconnecting,
+ * including after PermissionDenied, the last SVID stays in use until it is replaced, as in
+ * go-spiffe. Everything returned is the agent's full state at that moment: do not mutate it.
  */
 export class X509Source implements X509ContextSource {
   private readonly listeners = new Map<UpdateListener, () => void>();
@@ -39,7 +39,7 @@ export class X509Source implements X509ContextSource {
     const client = new WorkloadApiClient({ socket: options.socket, reconnectBackoff: options.backoff });
     const stream = new ReconnectingStream((signal) => client.watchX509Contexts(signal), options);
     const source = new X509Source(client, stream);
-    options.signal?.addEventListener('abort', () => void source.close(), { once: true });
+    options.signal?.addEventListener('abort', () => void source.close(), { once: true, signal: stream.closedSignal });
     try {
       await stream.first(options.signal);
       return source;

@@ -170,7 +170,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
       case 'whoami':
         return handleWhoami(ctx, req, res);
       case 'authenticators':
-        return sendJson(res, 200, authenticators(state));
+        return sendJson(res, 200, state.authenticators());
       case 'not-found':
         req.resume();
         return sendHead(req, res, 404);
@@ -246,11 +246,4 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** GET /authenticators, the diagnostic list (authn is always on). */
-function authenticators(state: ConjurState): Record<string, string[]> {
-  const services = [...state.services].map(([id]) => `authn-k8s/${id}`);
-  const enabled = [...state.services].filter(([, on]) => on).map(([id]) => `authn-k8s/${id}`);
-  return { installed: ['authn', 'authn-k8s'], configured: ['authn', ...services], enabled: ['authn', ...enabled] };
 }

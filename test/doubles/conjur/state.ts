@@ -90,6 +90,13 @@ export class ConjurState {
     return value;
   }
 
+  /** GET /authenticators, the diagnostic list (authn is always on). */
+  authenticators(): Record<string, string[]> {
+    const all = [...this.services].map(([id]) => `authn-k8s/${id}`);
+    const enabled = [...this.services].filter(([, on]) => on).map(([id]) => `authn-k8s/${id}`);
+    return { installed: ['authn', 'authn-k8s'], configured: ['authn', ...all], enabled: ['authn', ...enabled] };
+  }
+
   /** The authn-k8s CA of a service, read from its variables as Conjur does. */
   caOf(account: string, serviceId: string): { certPem: string; keyPem: string } {
     const base = `conjur/authn-k8s/${serviceId}/ca`;

@@ -1,0 +1,106 @@
+import * as grpc from '@grpc/grpc-js';
+import { connect, FETCH_X509_SVID, openStream } from './raw-grpc.js';
+
+// Many long-lived FetchX509SVID streams held by one workload process over a fixed set of its own
+// connections (streams are spread round-robin), as a busy application or several containers
+// sharing a process would. Records when each stream got its first message and, once armed, its
+// next one, as CLOCK_MONOTONIC nanoseconds, which every process on the machine shares.
+
+interface HeldStream {
+  readonly call: grpc.ClientReadableStream<Buffer>;
+  readonly openedAt: bigint;
+  firstAt?: bigint;
+  armedAt?: bigint;
+  ended?: string;
+  armed: boolean;
+}
+
+export class StreamPool {
+  private readonly connections: grpc.Client[] = [];
+  private readonly streams: HeldStream[] = [];
+  private readonly waiters = new Set<() => void>();
+  private next = 0;
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly connectionCount: number,
+  ) {}
+
+  get size(): number {
+    return this.streams.length;
+  }
+
+  /** Starts `count` streams now (the agent attests each call as it arrives). */
+  open(count: number): void {
+    while (this.connections.length < this.connectionCount) this.connections.push(connect(this.socketPath));
+    for (let i = 0; i < count; i++) {
+      const client = this.connections[this.next++ % this.connections.length]!;
+      const call = openStream(client, FETCH_X509_SVID);
+      const held: HeldStream = { call, openedAt: process.hrtime.bigint(), armed: false };
+      call.on('data', () => this.onMessage(held));
+      call.on('status', (status: grpc.StatusObject) => {
+        held.ended = `${grpc.status[status.code]} ${status.details}`;
+        this.wake();
+      });
+      this.streams.push(held);
+    }
+  }
+
+  /** Milliseconds from open to first message, once every stream has one; rejects if one ends first. */
+  async awaitFirst(timeoutMs: number): Promise<number[]> {
+    await this.until((s) => s.firstAt !== undefined, timeoutMs, 'first messages');
+    return this.streams.map((s) => Number(s.firstAt! - s.openedAt) / 1e6);
+  }
+
+  /** From now on, the next message on each stream is timed. */
+  arm(): void {
+    for (const s of this.streams) {
+      s.armed = true;
+      delete s.armedAt;
+    }
+  }
+
+  /** CLOCK_MONOTONIC ns at which each stream got its first message after arm(). */
+  async collectArmed(timeoutMs: number): Promise<number[]> {
+    await this.until((s) => s.armedAt !== undefined, timeoutMs, 'messages after the change');
+    return this.streams.map((s) => Number(s.armedAt!));
+  }
+
+  closeAll(): void {
+    for (const s of this.streams) s.call.cancel();
+    for (const c of this.connections) c.close();
+    this.streams.length = 0;
+    this.connections.length = 0;
+    this.next = 0;
+  }
+
+  private onMessage(held: HeldStream): void {
+    const now = process.hrtime.bigint();
+    held.firstAt ??= now;
+    if (held.armed && held.armedAt === undefined) held.armedAt = now;
+    this.wake();
+  }
+
+  private until(isDone: (s: HeldStream) => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const waiting = this.streams.filter((s) => !isDone(s));
+        const failed = waiting.find((s) => s.ended !== undefined);
+        if (waiting.length === 0) return finish(), resolve();
+        if (failed) return finish(), reject(new Error(`a stream ended while waiting for ${what}: ${failed.ended}`));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        const waiting = this.streams.filter((s) => !isDone(s)).length;
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${waiting} of ${this.streams.length} streams)`));
+      }, timeoutMs);
+      const finish = () => (clearTimeout(timer), this.waiters.delete(check));
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
