@@ -96,7 +96,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   });
   const bundles =
     fileBundle ??
-    new ConjurBundleSource({ secrets: agentIdentity, serviceId: conjurConfig.serviceId, trustDomain: config.trustDomain, clock, logger });
+    new ConjurBundleSource({
+      secrets: agentIdentity,
+      serviceId: conjurConfig.serviceId,
+      ...(conjurConfig.bundle.kind === 'variable' ? { variableId: conjurConfig.bundle.variableId } : {}),
+      trustDomain: config.trustDomain,
+      clock,
+      logger,
+    });
   const issuer = new ConjurIssuer({
     client,
     nodeName: config.nodeName,

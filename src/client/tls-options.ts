@@ -10,8 +10,8 @@ import { verifyPeer } from './verify-peer.js';
  * and bundle rotation without a restart. Node cannot verify a peer by SPIFFE ID itself, so:
  * OpenSSL checks the chain against every trusted authority (`ca` = all bundles), then
  * `verifyPeer` re-checks it against the peer's own trust domain and applies the Authorizer:
- * in `checkServerIdentity` on clients (replacing the hostname check) and in a
- * 'secureConnection' guard on servers (Node offers no server-side verify callback).
+ * in `checkServerIdentity` on clients (replacing the hostname check), and on servers in a
+ * guard in front of the 'secureConnection' event (Node offers no server-side verify callback).
  */
 export interface X509ContextSource {
   getX509Context(): X509Context;

@@ -11,6 +11,8 @@ export interface ConjurBundleSourceOptions {
   /** Reads a Conjur variable as the agent (ConjurAgentIdentity). */
   readonly secrets: { fetchSecret(variableId: string, signal: AbortSignal): Promise<Buffer> };
   readonly serviceId: string;
+  /** The variable holding the CA certificate(s); default `conjur/authn-k8s/<serviceId>/ca/cert`. */
+  readonly variableId?: string;
   readonly trustDomain: TrustDomain;
   readonly pollIntervalMs?: number;
   /** Bound on one poll, including the wait for the agent's first token. */
@@ -33,7 +35,7 @@ export class ConjurBundleSource {
   private readonly log: Logger;
 
   constructor(private readonly options: ConjurBundleSourceOptions) {
-    this.variableId = `conjur/authn-k8s/${options.serviceId}/ca/cert`;
+    this.variableId = options.variableId ?? `conjur/authn-k8s/${options.serviceId}/ca/cert`;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ component: 'conjur-bundle-source' });
   }

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TestCa } from '../support/test-ca.js';
 import { handleAuthenticate } from './conjur/authenticate-handler.js';
-import type { ConjurContext, InjectionKnobs } from './conjur/context.js';
+import { FailureQueue } from './conjur/context.js';
+import type { ConjurContext, ConjurRoute, InjectionKnobs } from './conjur/context.js';
 import { sendHead, sendJson } from './conjur/http.js';
 import { handleInject } from './conjur/inject-handler.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './conjur/injection.js';
@@ -27,12 +28,11 @@ import type { TokenJson } from './conjur/token.js';
 // the clock and the token TTL.
 
 export type { HostOptions } from './conjur/state.js';
-export type { InjectionKnobs, InjectionMode } from './conjur/context.js';
+export type { ConjurRoute, InjectionKnobs, InjectionMode } from './conjur/context.js';
 export type { TokenJson } from './conjur/token.js';
 export { toAuthorizationHeader, SLOSILO_ALG } from './conjur/token.js';
 export { copyCertificateScript } from './conjur/injection.js';
 
-export type ConjurRoute = 'inject' | 'authenticate' | 'secrets';
 
 export interface ConjurOptions {
   /** Issues the HTTPS server certificate (localhost, 127.0.0.1); the agent trusts this CA. */
@@ -94,6 +94,8 @@ export interface ConjurDouble {
   clearFailures(): void;
   /** Down: every connection is dropped at once (the agent sees a transport error). */
   setDown(down: boolean): void;
+  /** Resolves when no delayed injection is pending (then the exec double's whenIdle covers the shell). */
+  whenIdle(): Promise<void>;
   /** Signs any header/claims with the account key (for token-middleware tests). */
   mintToken(claims: Record<string, unknown>, header?: Record<string, unknown>): TokenJson;
   close(): Promise<void>;
@@ -118,7 +120,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
   const pending = new Set<Promise<void>>();
   const serverLog: string[] = [];
   const calls = { inject: 0, authenticate: 0, secrets: 0 };
-  const failures: { route: ConjurRoute; status: number; remaining: number }[] = [];
+  const failures = new FailureQueue();
   const injection: InjectionKnobs = { delayMs: 0, mode: 'normal' };
   let tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TTL_SECONDS;
   let execTimeoutMs = options.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
@@ -137,17 +139,10 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     otherCa: async () => createConjurCa(options.account, options.serviceId, await rsaKey('other-ca'), clock.now()),
     log: (line) => void serverLog.push(line),
     background(task) {
-      pending.add(task);
-      void task.finally(() => pending.delete(task));
+      const tracked = task.catch((error: unknown) => void serverLog.push(`background: ${String(error)}`)).finally(() => pending.delete(tracked));
+      pending.add(tracked);
     },
     closing: closing.signal,
-  };
-
-  const failure = (route: ConjurRoute): number | undefined => {
-    const next = failures.find((f) => f.route === route);
-    if (!next) return undefined;
-    if (--next.remaining <= 0) failures.splice(failures.indexOf(next), 1);
-    return next.status;
   };
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
@@ -155,7 +150,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     const counted: ConjurRoute | undefined = route.kind === 'inject' || route.kind === 'authenticate' ? route.kind : route.kind === 'secret' || route.kind === 'batch-secrets' ? 'secrets' : undefined;
     if (counted) {
       calls[counted]++;
-      const status = failure(counted);
+      const status = failures.take(counted);
       if (status !== undefined) return void (req.resume(), sendHead(req, res, status));
     }
     switch (route.kind) {
@@ -231,11 +226,14 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     deleteVariable: (id) => void state.variables.delete(id),
     addService,
     setServiceEnabled: (id, enabled) => void (state.services.has(id) && state.services.set(id, enabled)),
-    failNext: (route, status, times = 1) => void failures.push({ route, status, remaining: times }),
-    clearFailures: () => void failures.splice(0),
+    failNext: (route, status, times = 1) => failures.push(route, status, times),
+    clearFailures: () => failures.clear(),
     setDown(value) {
       down = value;
       if (down) for (const socket of sockets) socket.destroy();
+    },
+    async whenIdle() {
+      while (pending.size > 0) await Promise.all([...pending]);
     },
     mintToken: (claims, header = { alg: 'conjur.org/slosilo/v2', kid: signer.kid }) => signer.sign(header, claims),
     async close() {

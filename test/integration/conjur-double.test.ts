@@ -161,7 +161,7 @@ describe('Conjur double: injection edge cases', () => {
     const delayed = await inject(h, await agentCsr(keys));
     expect(delayed.status).toBe(202);
     expect(existsSync(join(h.sslDir, 'client.pem'))).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.conjur.whenIdle();
     await h.exec.whenIdle();
     expect(existsSync(join(h.sslDir, 'client.pem'))).toBe(true);
     rmSync(join(h.sslDir, 'client.pem'));

@@ -35,3 +35,26 @@ export interface ConjurContext {
   /** Aborted when the double closes: pending delayed injections are dropped. */
   readonly closing: AbortSignal;
 }
+
+export type ConjurRoute = 'inject' | 'authenticate' | 'secrets';
+
+/** failNext's queue: each entry answers `remaining` requests to its route (Infinity allowed). */
+export class FailureQueue {
+  private readonly entries: { route: ConjurRoute; status: number; remaining: number }[] = [];
+
+  push(route: ConjurRoute, status: number, times: number): void {
+    this.entries.push({ route, status, remaining: times });
+  }
+
+  /** The status to answer this request with, if a failure is queued for its route. */
+  take(route: ConjurRoute): number | undefined {
+    const next = this.entries.find((f) => f.route === route);
+    if (!next) return undefined;
+    if (--next.remaining <= 0) this.entries.splice(this.entries.indexOf(next), 1);
+    return next.status;
+  }
+
+  clear(): void {
+    this.entries.splice(0);
+  }
+}

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { forkBenchChild, stopChild } from '../support/children.js';
+import type { BenchChild } from '../support/children.js';
+import type { BenchNode } from '../node/bench-node.js';
+import type { Attested, ProbeRecord } from './probes.js';
+
+// run-all's side of the agent process (agent-process.ts): start it in dev or node mode, read its
+// resource usage and probe timings, and wait for the attestations a stream placement expects.
+
+export interface AgentUsage {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** User + system CPU since the process started. */
+  readonly cpuMs: number;
+  readonly streams: number;
+  readonly connections: number;
+  readonly identities: number;
+}
+
+interface Expectation {
+  remaining: number;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class AgentHandle {
+  private readonly expected = new Map<string, Expectation>();
+
+  private constructor(
+    readonly child: BenchChild,
+    readonly socketPath: string,
+  ) {
+    child.ipc.on('attested', (data) => this.onAttested(data as Attested));
+  }
+
+  /** `conjur-spiffe-agent dev` plus the floor server on `floorSocketPath`. */
+  static async startDev(dir: string, floorSocketPath: string, profileDir?: string): Promise<AgentHandle> {
+    const child = await forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir) });
+    const socketPath = join(dir, 'dev-agent.sock');
+    await child.ipc.call('start-dev', { socketPath, floorSocketPath, logFile: join(dir, 'dev-agent.log') });
+    return new AgentHandle(child, socketPath);
+  }
+
+  /** The Conjur-backed agent (startAgent) against `node`, ready as its readiness probe says. */
+  static async startNode(node: BenchNode, dir: string, profileDir?: string): Promise<AgentHandle> {
+    const child = await forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir) });
+    const socketPath = join(node.node.dirs.socketDir, 'agent.sock');
+    await child.ipc.call('start-node', { overrides: node.agentOverrides(socketPath), logFile: join(dir, 'agent.log') });
+    return new AgentHandle(child, socketPath);
+  }
+
+  usage(): Promise<AgentUsage> {
+    return this.child.ipc.call<AgentUsage>('usage');
+  }
+
+  drainProbes(): Promise<{ records: ProbeRecord[]; maxInjectsInFlight: number }> {
+    return this.child.ipc.call('drain-probes');
+  }
+
+  /** Resolves once the agent has attested `count` calls from `pid` as pod `podUid`. */
+  expectAttested(pid: number, podUid: string, count: number, timeoutMs = 30_000): Promise<void> {
+    const key = `${pid}/${podUid}`;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.expected.delete(key);
+        reject(new Error(`agent did not attest pid ${pid} as pod ${podUid} ${count} times within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.expected.set(key, {
+        remaining: count,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.child.ipc.call('stop', {}, 15_000).catch(() => undefined);
+    await stopChild(this.child);
+  }
+
+  private onAttested(attested: Attested): void {
+    if (attested.error !== undefined) {
+      for (const [key, expectation] of this.expected) {
+        if (!key.startsWith(`${attested.pid}/`)) continue;
+        this.expected.delete(key);
+        expectation.reject(new Error(`attestation of pid ${attested.pid} failed: ${attested.error}`));
+      }
+      return;
+    }
+    const key = `${attested.pid}/${attested.podUid}`;
+    const expectation = this.expected.get(key);
+    if (!expectation || --expectation.remaining > 0) return;
+    this.expected.delete(key);
+    expectation.resolve();
+  }
+}
+
+function profileArgs(profileDir: string | undefined): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+}

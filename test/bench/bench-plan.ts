@@ -1,0 +1,39 @@
+// How much each bench measures. `full` is what the README's table comes from (about 3-4 minutes
+// on 2 cores); `quick` checks that every figure can still be produced (seconds, not meaningful).
+
+export interface BenchPlan {
+  readonly mode: 'full' | 'quick';
+  readonly cached: { readonly samples: number; readonly warmup: number; readonly rounds: number };
+  readonly attestation: { readonly knownSamples: number; readonly newSamples: number };
+  readonly newPod: { readonly samples: number; readonly spacingMs: number };
+  readonly steadyState: { readonly pods: number; readonly tokenSubscribersPerPod: number; readonly hours: number };
+  readonly scale: {
+    /** Workload pods on the node (the agent's own pod comes on top). */
+    readonly pods: number;
+    readonly streamsPerPod: number;
+    readonly clients: number;
+    readonly connectionsPerClient: number;
+    readonly restWindowMs: number;
+    readonly idleWindowMs: number;
+    readonly burstCallers: number;
+  };
+}
+
+export const FULL_PLAN: BenchPlan = {
+  mode: 'full',
+  cached: { samples: 2_000, warmup: 100, rounds: 10 },
+  attestation: { knownSamples: 2_000, newSamples: 20 },
+  // New pods 600 ms apart: the kubelet is asked at most every 500 ms (the agent's default).
+  newPod: { samples: 20, spacingMs: 600 },
+  steadyState: { pods: 20, tokenSubscribersPerPod: 2, hours: 80 },
+  scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
+};
+
+export const QUICK_PLAN: BenchPlan = {
+  mode: 'quick',
+  cached: { samples: 20, warmup: 2, rounds: 2 },
+  attestation: { knownSamples: 20, newSamples: 2 },
+  newPod: { samples: 2, spacingMs: 600 },
+  steadyState: { pods: 2, tokenSubscribersPerPod: 2, hours: 80 },
+  scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
+};
