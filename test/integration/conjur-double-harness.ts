@@ -40,6 +40,7 @@ export interface Harness {
   readonly exec: KubeExecDouble;
   readonly conjur: ConjurDouble;
   readonly podsDir: string;
+  /** The fake clock the double runs on (starts 2025-06-01T12:00Z), unless `options.clock` replaced it. */
   readonly clock: { now(): number; set(ms: number): void };
   readonly agentPodUid: string;
   /** The agent pod's emptyDir behind /etc/conjur/ssl on the node. */

@@ -27,9 +27,10 @@ export async function handleInject(ctx: ConjurContext, req: IncomingMessage, res
     const script = copyCertificateScript(pem);
     if (ctx.injection.mode === 'never') return sendHead(req, res, 202);
     if (ctx.injection.delayMs > 0) {
-      const delayMs = ctx.injection.delayMs;
+      // the file shows up after the 202, as it may with a real (slow) exec: the agent must poll
+      const later = delay(ctx.injection.delayMs, undefined, { signal: ctx.closing });
       sendHead(req, res, 202);
-      ctx.background(delay(delayMs, undefined, { signal: ctx.closing }).then(() => execScript(ctx.kubeConnection, target, script, ctx.execTimeoutMs())).catch((e: unknown) => ctx.log(String(e))));
+      ctx.background(later.then(() => execScript(ctx.kubeConnection, target, script, ctx.execTimeoutMs())).catch((e: unknown) => ctx.log(`inject (delayed): ${String(e)}`)));
       return;
     }
     await execScript(ctx.kubeConnection, target, script, ctx.execTimeoutMs());

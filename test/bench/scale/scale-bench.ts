@@ -1,0 +1,169 @@
+import { AgentHandle } from '../agent/agent-handle.js';
+import type { AgentUsage } from '../agent/agent-handle.js';
+import type { BenchPlan } from '../bench-plan.js';
+import type { BenchNode } from '../node/bench-node.js';
+import type { Figure } from '../report.js';
+import { forkBenchChild, stopChild } from '../support/children.js';
+import type { BenchChild } from '../support/children.js';
+import { elapsedMs, sleepMs, summarize } from '../support/stats.js';
+import { awaitFirstMessages, placeStreams } from './place-streams.js';
+
+// Issue 7 "scale", "upstream load" and "idle": one Conjur agent process, the node's pods, and
+// pods x streamsPerPod FetchX509SVID streams held by a few client processes. In order: fill the
+// node, rest (RSS, CPU, upstream calls), change the bundle (fan-out to every stream), a burst
+// of new callers in known pods and in a new pod, restart the agent, idle with no traffic, and
+// re-issue for every pod with the agent's concurrency bound.
+
+const GROUP = 'Scale (Conjur agent, one process)';
+const UPSTREAM = 'Upstream load';
+const MB = 1024 * 1024;
+const WAIT_MS = 120_000;
+
+type Upstream = ReturnType<BenchNode['upstreamCalls']>;
+
+export async function benchScale(plan: BenchPlan, node: BenchNode, dir: string, progress: (line: string) => void, profileDir?: string): Promise<Figure[]> {
+  const p = plan.scale;
+  const pods = node.workloadPods;
+  const streams = pods.length * p.streamsPerPod;
+  const clients: BenchChild[] = [];
+  let agent = await AgentHandle.startNode(node, dir, profileDir);
+  const figures: Figure[] = [];
+  try {
+    for (let i = 0; i < p.clients; i++) clients.push(await forkBenchChild('clients/client-process'));
+    const placement = { socketPath: agent.socketPath, streamsPerPod: p.streamsPerPod, connectionsPerClient: p.connectionsPerClient };
+
+    progress(`bench: scale: opening ${streams} streams for ${pods.length} pods`);
+    const fillStarted = process.hrtime.bigint();
+    await placeStreams(node, agent, clients, pods, placement);
+    await awaitFirstMessages(clients, WAIT_MS);
+    const fillMs = elapsedMs(fillStarted);
+
+    await sleepMs(Math.min(2_000, p.restWindowMs)); // let the fill's garbage and timers settle
+    const rest = await window(agent, node, p.restWindowMs);
+    const restTarget = rest.end.rssBytes / MB < 200;
+    figures.push(
+      { id: 'scale.rest.streams', group: GROUP, label: 'open streams held by the agent at rest', value: rest.end.streams, unit: 'streams' },
+      { id: 'scale.rest.rss', group: GROUP, label: `agent RSS at rest (${pods.length} pods, ${rest.end.streams} streams)`, value: rest.end.rssBytes / MB, unit: 'MB', target: { text: `RSS < 200 MB at ${streams} streams`, met: restTarget } },
+      { id: 'scale.rest.heap', group: GROUP, label: 'agent heapUsed at rest', value: rest.end.heapUsedBytes / MB, unit: 'MB' },
+      { id: 'scale.rest.cpu', group: GROUP, label: `agent CPU at rest (${(p.restWindowMs / 1000).toFixed(0)} s window)`, value: rest.cpuMsPerMin, unit: 'ms/min' },
+      { id: 'scale.fill', group: GROUP, label: `first fill: ${streams} streams for ${pods.length} pods, all first messages`, value: fillMs, unit: 'ms' },
+    );
+    figures.push(...upstreamFigures('rest', 'at rest with streams open', rest.calls, p.restWindowMs, true));
+
+    progress('bench: scale: bundle change');
+    figures.push(...(await bundleChange(node, clients, streams)));
+
+    progress('bench: scale: bursts of new callers');
+    figures.push(...(await burstKnown(node, clients, agent.socketPath, p.burstCallers)));
+    figures.push(...(await burstNewPod(node, clients[0]!, agent.socketPath, p.burstCallers)));
+
+    progress('bench: scale: restart, idle, re-issue');
+    await Promise.all(clients.map((c) => c.ipc.call('close-streams')));
+    await agent.stop();
+    agent = await AgentHandle.startNode(node, dir, profileDir);
+    const idle = await window(agent, node, p.idleWindowMs);
+    figures.push(
+      { id: 'idle.cpu', group: GROUP, label: `agent CPU idle, ${pods.length} pods, no traffic (${(p.idleWindowMs / 1000).toFixed(0)} s window)`, value: idle.cpuMsPerMin, unit: 'ms/min' },
+      { id: 'idle.rss', group: GROUP, label: 'agent RSS idle after restart', value: idle.end.rssBytes / MB, unit: 'MB' },
+      ...upstreamFigures('idle', 'idle, no traffic', idle.calls, p.idleWindowMs, false),
+    );
+    await agent.drainProbes();
+    const before = node.upstreamCalls();
+    const reissueStarted = process.hrtime.bigint();
+    await placeStreams(node, agent, clients, pods, { ...placement, socketPath: agent.socketPath });
+    await awaitFirstMessages(clients, WAIT_MS);
+    const reissueMs = elapsedMs(reissueStarted);
+    const { maxInjectsInFlight } = await agent.drainProbes();
+    const injects = node.upstreamCalls().inject - before.inject;
+    figures.push(
+      { id: 'scale.reissue', group: GROUP, label: `full-node re-issue after restart: ${pods.length} pods (${injects} injects), all ${streams} streams served`, value: reissueMs, unit: 'ms' },
+      { id: 'scale.reissue.concurrency', group: GROUP, label: 'most inject calls in flight at once during re-issue (bound: conjur.maxConcurrentIssuances = 8)', value: maxInjectsInFlight, unit: 'calls', target: { text: 'never above the bound (8)', met: maxInjectsInFlight <= 8 } },
+    );
+    await Promise.all(clients.map((c) => c.ipc.call('close-streams')));
+  } finally {
+    await Promise.all(clients.map((c) => stopChild(c)));
+    await agent.stop();
+  }
+  return figures;
+}
+
+interface Window {
+  readonly end: AgentUsage;
+  readonly cpuMsPerMin: number;
+  readonly calls: Upstream;
+}
+
+/** Agent CPU and upstream calls over `ms` of wall time in which the bench does nothing. */
+async function window(agent: AgentHandle, node: BenchNode, ms: number): Promise<Window> {
+  const start = await agent.usage();
+  const before = node.upstreamCalls();
+  const started = process.hrtime.bigint();
+  await sleepMs(ms);
+  const end = await agent.usage();
+  const wallMs = elapsedMs(started);
+  const after = node.upstreamCalls();
+  return { end, cpuMsPerMin: ((end.cpuMs - start.cpuMs) * 60_000) / wallMs, calls: diff(after, before) };
+}
+
+function diff(after: Upstream, before: Upstream): Upstream {
+  return { kubelet: after.kubelet - before.kubelet, inject: after.inject - before.inject, authenticate: after.authenticate - before.authenticate, secrets: after.secrets - before.secrets };
+}
+
+function upstreamFigures(key: string, when: string, calls: Upstream, windowMs: number, withTarget: boolean): Figure[] {
+  const perMin = (n: number) => (n * 60_000) / windowMs;
+  const conjur = calls.inject + calls.authenticate + calls.secrets;
+  return [
+    {
+      id: `upstream.${key}.kubelet`,
+      group: UPSTREAM,
+      label: `kubelet requests per minute, ${when}`,
+      value: perMin(calls.kubelet),
+      unit: '/min',
+      ...(withTarget ? { target: { text: 'no kubelet request for known pods', met: calls.kubelet === 0 } } : {}),
+    },
+    { id: `upstream.${key}.conjur`, group: UPSTREAM, label: `Conjur calls per minute, ${when} (${calls.inject} inject, ${calls.authenticate} authenticate, ${calls.secrets} secrets)`, value: perMin(conjur), unit: '/min' },
+  ];
+}
+
+/** Adds a second CA to the bundle file; every stream must get a new message. */
+async function bundleChange(node: BenchNode, clients: readonly BenchChild[], streams: number): Promise<Figure[]> {
+  await Promise.all(clients.map((c) => c.ipc.call('arm')));
+  const changedAt = process.hrtime.bigint();
+  node.writeBundle([node.node.conjur.caCertPem, node.node.ca.certPem]);
+  const arrivals = (await Promise.all(clients.map((c) => c.ipc.call<number[]>('collect-armed', { timeoutMs: 30_000 }, 35_000)))).flat();
+  const latencies = summarize(arrivals.map((ns) => (ns - Number(changedAt)) / 1e6));
+  node.writeBundle([node.node.conjur.caCertPem]);
+  return [
+    { id: 'scale.bundle.p50', group: GROUP, label: `bundle change reaching every stream (file write to message), p50 (n=${latencies.count})`, value: latencies.p50, unit: 'ms' },
+    { id: 'scale.bundle.p99', group: GROUP, label: 'bundle change reaching every stream, p99', value: latencies.p99, unit: 'ms' },
+    { id: 'scale.bundle.max', group: GROUP, label: 'bundle change reaching every stream, max', value: latencies.max, unit: 'ms', target: { text: `all ${streams} streams within 1 s`, met: latencies.max <= 1_000 && latencies.count === streams } },
+  ];
+}
+
+/** New connections from the client processes, each in a pod the agent already serves. */
+async function burstKnown(node: BenchNode, clients: readonly BenchChild[], socketPath: string, callers: number): Promise<Figure[]> {
+  const before = node.upstreamCalls();
+  const perClient = Math.ceil(callers / clients.length);
+  const latencies = summarize((await Promise.all(clients.map((c) => c.ipc.call<number[]>('burst', { socketPath, count: perClient }, WAIT_MS)))).flat());
+  const calls = diff(node.upstreamCalls(), before);
+  return [
+    { id: 'burst.known.p99', group: UPSTREAM, label: `burst of ${latencies.count} new callers in known pods: first message, p99`, value: latencies.p99, unit: 'ms' },
+    { id: 'burst.known.kubelet', group: UPSTREAM, label: 'kubelet requests during that burst', value: calls.kubelet, unit: 'requests', target: { text: 'no kubelet request for known pods', met: calls.kubelet === 0 } },
+    { id: 'burst.known.conjur', group: UPSTREAM, label: 'Conjur calls during that burst', value: calls.inject + calls.authenticate + calls.secrets, unit: 'calls' },
+  ];
+}
+
+/** `callers` new connections at once from one process placed in a pod created just now. */
+async function burstNewPod(node: BenchNode, client: BenchChild, socketPath: string, callers: number): Promise<Figure[]> {
+  const pod = node.addNewPod();
+  node.placeInPod(client.pid, pod);
+  const before = node.upstreamCalls();
+  const latencies = summarize(await client.ipc.call<number[]>('burst', { socketPath, count: callers }, WAIT_MS));
+  const calls = diff(node.upstreamCalls(), before);
+  node.deletePod(pod);
+  return [
+    { id: 'burst.newPod.p99', group: UPSTREAM, label: `burst of ${latencies.count} callers in one new pod: first message, p99`, value: latencies.p99, unit: 'ms' },
+    { id: 'burst.newPod.kubelet', group: UPSTREAM, label: 'kubelet requests during that burst', value: calls.kubelet, unit: 'requests', target: { text: 'at most 2 (issue 3)', met: calls.kubelet <= 2 } },
+    { id: 'burst.newPod.inject', group: UPSTREAM, label: 'inject_client_cert calls during that burst', value: calls.inject, unit: 'calls', target: { text: 'exactly 1 (one issuance per pod)', met: calls.inject === 1 } },
+  ];
+}
