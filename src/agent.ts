@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { systemClock } from './async/index.js';
 import type { Clock } from './async/index.js';
 import { KubernetesAttestor } from './attestation/index.js';
@@ -23,6 +24,9 @@ export interface Agent {
   readonly socketPath: string;
   readonly endpoint: WorkloadEndpoint;
   readonly health: HealthServer;
+  /** Where `/live` and `/ready` and where `/metrics` are served (the bound port when 0 was asked for). */
+  readonly healthAddress: AddressInfo;
+  readonly metricsAddress: AddressInfo;
   readonly cache: SvidCache;
   /** Drains: stops accepting, tells open streams, waits up to `graceMs`, removes the socket. */
   close(graceMs?: number): Promise<void>;
@@ -166,10 +170,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   // gRPC health mirrors /ready, so `conjur-spiffe-agent healthcheck` on the socket tells the same story.
   const stopHealthSync = syncServing(clock, () => health.readiness().ready, (ready) => api.health.setServing(ready));
 
+  let healthAddress: AddressInfo;
+  let metricsAddress: AddressInfo;
   try {
     await endpoint.listen();
-    await health.listen();
-    await metricsServer.listen(config.metrics.listen.host, config.metrics.listen.port);
+    healthAddress = await health.listen();
+    metricsAddress = await metricsServer.listen(config.metrics.listen.host, config.metrics.listen.port);
   } catch (error) {
     background.abort();
     stopHealthSync();
@@ -186,6 +192,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     socketPath: config.socketPath,
     endpoint,
     health,
+    healthAddress,
+    metricsAddress,
     cache,
     close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -13,6 +13,8 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode:
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
+    // A missing output directory is created, readable by its owner only.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = await open(temp, 'wx', mode);
     try {
       await file.writeFile(data);

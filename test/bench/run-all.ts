@@ -16,7 +16,7 @@ import { killAllChildren } from './support/children.js';
 
 // `npm run bench`: every benchmark in one run, one table (each figure next to its floor or
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
-// (a smoke run); `--profile` writes CPU profiles of the agent processes; `--only a,b` picks
+// (a smoke run); `--keep` keeps the agent logs; `--profile` writes CPU profiles of the agent processes; `--only a,b` picks
 // benches (cached, attestation, new-pod, steady-state, scale). See test/bench/README.md.
 
 export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale'] as const;
@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly only?: readonly BenchName[];
   /** Directory for the agent processes' .cpuprofile files (node --cpu-prof). */
   readonly profileDir?: string;
+  /** Keep the temporary directory (agent logs) instead of removing it. */
+  readonly keep?: boolean;
   /** Progress lines go here (stderr under npm run bench). */
   readonly progress?: (line: string) => void;
 }
@@ -60,7 +62,8 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
   } finally {
     killAllChildren();
     await node?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (options.keep) progress(`bench: kept ${dir} (agent logs)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   return { mode: plan.mode, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, machine: machineFacts(), figures };
 }
@@ -77,13 +80,14 @@ export function repoRoot(): string {
 }
 
 function parseArgs(argv: readonly string[]): RunOptions {
-  const options: { quick?: boolean; only?: BenchName[]; profileDir?: string } = {};
+  const options: { quick?: boolean; keep?: boolean; only?: BenchName[]; profileDir?: string } = {};
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
+    else if (arg === '--keep') options.keep = true;
     else if (arg === '--profile') options.profileDir = join(repoRoot(), 'bench-profiles');
     else if (arg.startsWith('--profile=')) options.profileDir = arg.slice('--profile='.length);
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',').map(toBenchName);
-    else throw new Error(`unknown option ${arg} (use --quick, --profile[=DIR], --only=${BENCHES.join(',')})`);
+    else throw new Error(`unknown option ${arg} (use --quick, --keep, --profile[=DIR], --only=${BENCHES.join(',')})`);
   }
   return options;
 }

@@ -33,7 +33,6 @@ export type { TokenJson } from './conjur/token.js';
 export { toAuthorizationHeader, SLOSILO_ALG } from './conjur/token.js';
 export { copyCertificateScript } from './conjur/injection.js';
 
-
 export interface ConjurOptions {
   /** Issues the HTTPS server certificate (localhost, 127.0.0.1); the agent trusts this CA. */
   readonly ca: TestCa;
@@ -76,6 +75,8 @@ export interface ConjurDouble {
   readonly injection: InjectionKnobs;
   /** Requests received per route (failed or not). */
   readonly calls: { inject: number; authenticate: number; secrets: number };
+  /** inject_client_cert requests being answered now, and the most at once (a test may reset `peak`). */
+  readonly injectsInFlight: { now: number; peak: number };
   /** Why requests were refused, as Conjur would log it (`CONJ00006E ...`). */
   readonly serverLog: readonly string[];
   /** `id` without the `host/` kind (a leading `host/` is stripped). */
@@ -120,6 +121,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
   const pending = new Set<Promise<void>>();
   const serverLog: string[] = [];
   const calls = { inject: 0, authenticate: 0, secrets: 0 };
+  const injectsInFlight = { now: 0, peak: 0 };
   const failures = new FailureQueue();
   const injection: InjectionKnobs = { delayMs: 0, mode: 'normal' };
   let tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TTL_SECONDS;
@@ -148,6 +150,10 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
   const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
     const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
     const counted: ConjurRoute | undefined = route.kind === 'inject' || route.kind === 'authenticate' ? route.kind : route.kind === 'secret' || route.kind === 'batch-secrets' ? 'secrets' : undefined;
+    if (route.kind === 'inject') {
+      injectsInFlight.peak = Math.max(injectsInFlight.peak, ++injectsInFlight.now);
+      res.once('close', () => void injectsInFlight.now--);
+    }
     if (counted) {
       calls[counted]++;
       const status = failures.take(counted);
@@ -212,6 +218,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     },
     injection,
     calls,
+    injectsInFlight,
     serverLog,
     addHost: (id, hostOptions = {}) =>
       void state.hosts.set(hostIdOf(id), {

@@ -38,9 +38,14 @@ describe('writeFileAtomic', () => {
     expect(await readdir(dir)).toEqual(['svid_key.pem']);
   });
 
-  it('says which file it could not write and leaves no temporary file behind', async () => {
+  it('creates a missing output directory, readable by its owner only', async () => {
     const path = join(dir, 'missing', 'token');
-    await expect(writeFileAtomic(path, 'abc', 0o644)).rejects.toThrow(`cannot write ${path}: ENOENT`);
+    await writeFileAtomic(path, 'abc', 0o644);
+    expect(await readFile(path, 'utf8')).toBe('abc');
+    expect((await stat(join(dir, 'missing'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('says which file it could not write and leaves no temporary file behind', async () => {
     await writeFile(join(dir, 'blocker'), '');
     await expect(writeFileAtomic(join(dir, 'blocker', 'x'), 'abc', 0o644)).rejects.toThrow(/cannot write .*blocker\/x: ENOTDIR/);
     expect(await readdir(dir)).toEqual(['blocker']);
