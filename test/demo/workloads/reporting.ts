@@ -39,9 +39,14 @@ export async function reportFailures<T>(step: string, action: () => Promise<T>):
   try {
     return await action();
   } catch (error) {
-    report({ event: 'failed', step, message: messageOf(error) });
-    process.exit(1);
+    return fail(step, messageOf(error));
   }
+}
+
+/** Reports that `step` failed and exits 1. */
+export function fail(step: string, message: string): never {
+  report({ event: 'failed', step, message });
+  process.exit(1);
 }
 
 export function messageOf(error: unknown): string {
@@ -62,9 +67,6 @@ export function mask(value: string): string {
 /** A required setting from the environment, as a Kubernetes Deployment would give it. */
 export function setting(name: string): string {
   const value = process.env[name];
-  if (value === undefined || value === '') {
-    report({ event: 'failed', step: 'configuration', message: `environment variable ${name} is not set` });
-    process.exit(1);
-  }
+  if (value === undefined || value === '') return fail('configuration', `environment variable ${name} is not set`);
   return value;
 }

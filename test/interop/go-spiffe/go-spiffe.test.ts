@@ -71,7 +71,6 @@ describeClient('go-spiffe', 'go-spiffe (workloadapi, spiffetls) against the agen
     const dial = go(payments, 'dial (wrong server ID)', ['dial', '-authorize', fraud.spiffeId, '-addr', addr!, '-timeout', '15s']);
     const stderr = await dial.fails(20_000);
     await dial.explain(() => {
-      console.log(dial.describe(), server.describe());
       expect(stderr).toContain('go-spiffe: spiffetls.Dial (peer authorized by SPIFFE ID):');
       expect(stderr).toContain(`unexpected ID "${orders.spiffeId}"`);
     });
@@ -85,7 +84,6 @@ describeClient('go-spiffe', 'go-spiffe (workloadapi, spiffetls) against the agen
     await dial.fails(20_000);
     await server.explain(() => expect(serverStderr).toContain(`unexpected ID "${payments.spiffeId}"`));
     expect(dial.stdout).not.toContain('hello');
-    console.log(server.describe(), dial.describe());
   }, 45_000);
 
   it('5. rotation: go-spiffe\'s X509Source receives a renewed SVID on its open stream and verifies it', async () => {
