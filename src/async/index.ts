@@ -6,3 +6,4 @@ export { backoffDelayMs } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { SingleFlight } from './single-flight.js';
 export { LatestValue } from './latest-value.js';
+export { parseDurationMs, DURATION_EXAMPLE } from './duration.js';

@@ -1,25 +1,11 @@
 import { InvalidArgumentError } from 'commander';
+import { DURATION_EXAMPLE, parseDurationMs } from '../async/index.js';
 
-/**
- * Durations on the command line, written as Go and Kubernetes write them (`500ms`, `30s`,
- * `2m`, `1h`, `1h30m`), in milliseconds. A bare number is refused: `30` could be seconds or ms.
- * (config/ parses the same syntax for files; the CLI may not import config/, see style §5.2.)
- */
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-
+/** Durations on the command line use the configuration's syntax (`500ms`, `30s`, `2m`, `1h30m`). */
 export function parseDuration(text: string): number {
-  let total = 0;
-  let offset = 0;
-  while (offset < text.length) {
-    PART.lastIndex = offset;
-    const match = PART.exec(text);
-    if (!match) throw new InvalidArgumentError(`"${text}" is not a duration: use a number with a unit, such as 500ms, 30s, 2m or 1h`);
-    total += Number(match[1]) * UNIT_MS[match[2]!]!;
-    offset = PART.lastIndex;
-  }
-  if (text === '') throw new InvalidArgumentError('the duration is empty: use a number with a unit, such as 30s');
-  return Math.round(total);
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new InvalidArgumentError(`"${text}" is not a duration: use ${DURATION_EXAMPLE}`);
+  return ms;
 }
 
 /** A positive duration, for timeouts and lifetimes where 0 makes no sense. */

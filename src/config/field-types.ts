@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { SpiffeIdError, TrustDomain } from '../spiffe/index.js';
-import { DURATION_EXAMPLE, parseDurationMs } from './duration.js';
+import { DURATION_EXAMPLE, parseDurationMs } from '../async/index.js';
 import { FieldValueError } from './field.js';
 import type { FieldType } from './field.js';
 import type { ListenAddress } from './agent-config.js';

@@ -12,7 +12,7 @@ export type { ConfigFileSystem } from './config-file-system.js';
 export type { ConfigPath, ConfigOverrides } from './field-table.js';
 export type { Environment } from './field-values.js';
 export type { RawSetting } from './field.js';
-export { parseDurationMs } from './duration.js';
+export { parseDurationMs } from '../async/index.js';
 export type {
   AgentConfig,
   BundleOrigin,

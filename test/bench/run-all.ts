@@ -59,6 +59,10 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     await run('attestation', () => benchAttestation(plan, theNode()));
     await run('new-pod', () => benchNewPod(plan, theNode(), dir, options.profileDir));
     await run('scale', () => benchScale(plan, theNode(), dir, progress, options.profileDir));
+  } catch (error) {
+    const conjurLog = node?.node.conjur.serverLog.slice(-5) ?? [];
+    if (conjurLog.length > 0) progress(`bench: last Conjur double log lines:\n  ${conjurLog.join('\n  ')}`);
+    throw error;
   } finally {
     killAllChildren();
     await node?.close();

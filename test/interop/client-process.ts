@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { SimulatedNode, SimulatedPod } from '../support/simulated-node.js';
 
@@ -25,14 +26,12 @@ export class ClientProcess {
   private readonly child: ChildProcess;
   private readonly wakers = new Set<() => void>();
 
+  /** Wraps a started process whose stdout and stderr are pipes. */
   constructor(
-    node: SimulatedNode,
-    pod: SimulatedPod | undefined,
-    command: string,
-    args: readonly string[],
+    child: ChildProcess,
     readonly options: ClientProcessOptions,
   ) {
-    this.child = node.spawnInPod(pod, command, args, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env } });
+    this.child = child;
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.append('stdout', chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => this.append('stderr', chunk));
     this.exited = new Promise((resolve) => {
@@ -130,7 +129,7 @@ export class ClientProcess {
   }
 }
 
-/** Starts `command` in `pod` as a ClientProcess. */
+/** Starts `command` in `pod` (on the host when undefined), with SPIFFE_ENDPOINT_SOCKET set to the node's agent. */
 export function startInPod(
   node: SimulatedNode,
   pod: SimulatedPod | undefined,
@@ -138,5 +137,12 @@ export function startInPod(
   args: readonly string[],
   options: ClientProcessOptions,
 ): ClientProcess {
-  return new ClientProcess(node, pod, command, args, options);
+  const child = node.spawnInPod(pod, command, args, { ...(options.cwd ? { cwd: options.cwd } : {}), env: { ...options.env } });
+  return new ClientProcess(child, options);
+}
+
+/** Starts `command` as an ordinary process (no pod), e.g. against the development agent. */
+export function startProcess(command: string, args: readonly string[], options: ClientProcessOptions): ClientProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}) });
+  return new ClientProcess(child, options);
 }

@@ -32,7 +32,8 @@ export class InteropNode {
   static async start(overrides: ConfigOverrides = {}): Promise<InteropNode> {
     const node = await SimulatedNode.start();
     try {
-      const agent = await startNodeAgent(node, { overrides });
+      // INTEROP_AGENT_LOG=1 writes the agent's JSON log lines to stderr, for debugging a failure.
+      const agent = await startNodeAgent(node, { overrides, verbose: process.env.INTEROP_AGENT_LOG === '1' });
       return new InteropNode(node, agent);
     } catch (error) {
       await node.close();

@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   gen: [],
   x509: ['spiffe'],
   peer: [],
-  config: ['spiffe', 'x509'],
+  config: ['spiffe', 'x509', 'async'],
   attestation: ['spiffe', 'peer', 'async', 'log'],
   identity: ['spiffe', 'attestation', 'log'],
   'svid-cache': ['spiffe', 'x509', 'async', 'log', 'identity'],

@@ -1,5 +1,5 @@
 /**
- * Durations in the configuration file are written with units, as Go and Kubernetes write them
+ * Durations in configuration files and on the command line are written with units, as Go and Kubernetes write them
  * (`500ms`, `30s`, `5m`, `1h30m`), and become milliseconds (`...Ms` names) inside the agent.
  * A bare number is refused: in a file, `30` could mean seconds or milliseconds.
  */

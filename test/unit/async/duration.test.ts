@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDurationMs } from '../../../src/config/index.js';
+import { parseDurationMs } from '../../../src/async/index.js';
 
 const cases: { text: string; ms: number | undefined }[] = [
   { text: '500ms', ms: 500 },

@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { expect } from '@jest/globals';
+import type { Agent } from '../../src/agent.js';
+import type { Clock } from '../../src/async/index.js';
+import type { ConfigOverrides } from '../../src/config/index.js';
+import type { Logger } from '../../src/log/index.js';
+import { startAgent } from '../../src/agent.js';
+import { nodeAgentConfig } from '../support/node-agent.js';
+import type { SimulatedNode } from '../support/simulated-node.js';
+import { recordingLogger } from '../support/workload-endpoint-fixture.js';
+import type { LogRecord } from '../support/workload-endpoint-fixture.js';
+
+// The end-to-end suite's common ground: the real agent on a SimulatedNode with every log line
+// recorded, what an operator can query (/ready, /metrics, the log), and the check that an agent
+// left nothing behind when it closed.
+
+export { eventually } from '../support/workload-endpoint-fixture.js';
+export type { LogRecord } from '../support/workload-endpoint-fixture.js';
+
+export interface RecordedAgent {
+  readonly agent: Agent;
+  readonly logs: LogRecord[];
+}
+
+/** The agent as the DaemonSet runs it, against `node`, logging into `logs`. */
+export async function startRecordedAgent(
+  node: SimulatedNode,
+  options: { overrides?: ConfigOverrides; logger?: Logger; clock?: Clock; logs?: LogRecord[] } = {},
+): Promise<RecordedAgent> {
+  const logs = options.logs ?? [];
+  const agentPod = node.pods.get('conjur-spiffe/conjur-spiffe-agent-x7k2q') ?? node.addAgentPod();
+  const config = nodeAgentConfig(node, agentPod, options.overrides);
+  const agent = await startAgent(config, { logger: options.logger ?? recordingLogger(logs), ...(options.clock ? { clock: options.clock } : {}) });
+  return { agent, logs };
+}
+
+/** Log lines with this message (and, if given, whose fields match). */
+export function linesOf(logs: readonly LogRecord[], message: string, fields: Record<string, unknown> = {}): LogRecord[] {
+  return logs.filter((r) => r.message === message && Object.entries(fields).every(([k, v]) => (v instanceof RegExp ? v.test(String(r.fields[k])) : r.fields[k] === v)));
+}
+
+/** One line per record, as an operator would read it: level, message, fields. */
+export function renderLogs(logs: readonly LogRecord[]): string {
+  return logs.map((r) => `${r.level} ${r.message} ${JSON.stringify(r.fields)}`).join('\n');
+}
+
+/** After close(): no connection, stream, subscription or cached identity left, and no socket file. */
+export function expectClosedCleanly(agent: Agent): void {
+  expect({
+    connections: agent.endpoint.connectionCount,
+    streams: agent.endpoint.openStreamCount,
+    subscribers: agent.cache.subscriberCount,
+    identities: agent.cache.size,
+    socketFile: existsSync(agent.socketPath),
+  }).toEqual({ connections: 0, streams: 0, subscribers: 0, identities: 0, socketFile: false });
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** A GET on the agent's loopback HTTP servers (health or metrics). */
+export function httpGet(address: AddressInfo, path: string): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address.address, port: address.port, path, method: 'GET', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A sample's value from Prometheus text exposition (0 when the series does not exist yet). */
+export function metricValue(exposition: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = new Map([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => present.get(k) === v)) return Number(match[3]);
+  }
+  return 0;
+}
+
+/** The certificates of a DER concatenation (x509_svid and bundle fields carry them this way). */
+export function splitDerCertificates(der: Buffer): X509Certificate[] {
+  const certs: X509Certificate[] = [];
+  for (let offset = 0; offset < der.length; ) {
+    const length = derLength(der, offset);
+    certs.push(new X509Certificate(der.subarray(offset, offset + length)));
+    offset += length;
+  }
+  return certs;
+}
+
+function derLength(der: Buffer, offset: number): number {
+  const first = der[offset + 1] ?? 0;
+  if (first < 0x80) return 2 + first;
+  const bytes = first & 0x7f;
+  let length = 0;
+  for (let i = 0; i < bytes; i++) length = length * 256 + (der[offset + 2 + i] ?? 0);
+  return 2 + bytes + length;
+}
+
+/** A Clock that runs in real time but can also jump ahead, firing the timers the jump passes. */
+export class JumpClock implements Clock {
+  private offsetMs = 0;
+  private readonly timers = new Set<{ at: number; fn: () => void; handle: NodeJS.Timeout }>();
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  setTimer(fn: () => void, ms: number): () => void {
+    const timer = { at: this.now() + Math.max(0, ms), fn, handle: undefined as unknown as NodeJS.Timeout };
+    this.arm(timer);
+    this.timers.add(timer);
+    return () => {
+      clearTimeout(timer.handle);
+      this.timers.delete(timer);
+    };
+  }
+
+  /** Moves time forward by `ms`: timers now due fire at once, the others are re-armed for what is left. */
+  jump(ms: number): void {
+    this.offsetMs += ms;
+    for (const timer of [...this.timers]) {
+      clearTimeout(timer.handle);
+      this.arm(timer);
+    }
+  }
+
+  private arm(timer: { at: number; fn: () => void; handle: NodeJS.Timeout }): void {
+    timer.handle = setTimeout(() => {
+      this.timers.delete(timer);
+      timer.fn();
+    }, Math.max(0, timer.at - this.now()));
+    timer.handle.unref();
+  }
+}
