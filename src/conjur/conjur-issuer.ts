@@ -1,4 +1,4 @@
-import { systemClock } from '../async/index.js';
+import { sleep, systemClock } from '../async/index.js';
 import type { Clock } from '../async/index.js';
 import type { WorkloadIdentity } from '../identity/index.js';
 import { F, describeError, silentLogger } from '../log/index.js';
@@ -30,9 +30,13 @@ export interface ConjurIssuerOptions {
   readonly keyType?: KeyType;
   readonly confirmTimeoutMs?: number;
   readonly confirmPollMs?: number;
+  /** How long a caller waits for the trust bundle when none is loaded yet (start-up); default 10 s. */
+  readonly bundleWaitMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
+
+const BUNDLE_POLL_MS = 100;
 
 type PodIdentityFacts = PodVolumeLayout & { readonly kind: 'kubernetes'; readonly nodeName: string };
 
@@ -58,13 +62,14 @@ export class ConjurIssuer {
     try {
       const pod = this.podOf(identity);
       const login = loginOf(identity);
+      const authorities = await this.authoritiesFor(identity, signal);
       const cert = await injectAndConfirm(
         {
           login,
           spiffeId: identity.spiffeId,
           keyType: this.options.keyType ?? 'ec-p256',
           targetPaths: injectionTargetPaths(pod, this.options.kubeletPodsDir),
-          authorities: this.authoritiesFor(identity),
+          authorities,
         },
         {
           client: this.options.client,
@@ -115,10 +120,18 @@ export class ConjurIssuer {
     return facts;
   }
 
-  private authoritiesFor(identity: WorkloadIdentity): readonly Buffer[] {
-    const bundle = this.options.trustBundle.current()?.get(identity.spiffeId.trustDomain.name);
-    if (!bundle || bundle.authorities.length === 0) throw new ConjurError('unavailable', 'the authn-k8s ca bundle is not loaded yet');
-    return bundle.authorities;
+  /**
+   * The CA the injected certificate must verify against. Right after start the agent is still
+   * reading it from Conjur, so the first callers wait for it (bounded) instead of failing.
+   */
+  private async authoritiesFor(identity: WorkloadIdentity, signal: AbortSignal): Promise<readonly Buffer[]> {
+    const deadline = this.clock.now() + (this.options.bundleWaitMs ?? 10_000);
+    for (;;) {
+      const bundle = this.options.trustBundle.current()?.get(identity.spiffeId.trustDomain.name);
+      if (bundle && bundle.authorities.length > 0) return bundle.authorities;
+      if (this.clock.now() >= deadline) throw new ConjurError('unavailable', 'the authn-k8s ca bundle is not loaded yet');
+      await sleep(BUNDLE_POLL_MS, signal, this.clock);
+    }
   }
 
   private logFailure(message: string, error: unknown, fields: LogFields, signal: AbortSignal): void {

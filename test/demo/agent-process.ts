@@ -61,6 +61,10 @@ export class AgentProcess {
     readonly configFile: string,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // Never outlive the demo, even when it ends abruptly.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    void this.exited.then(() => process.off('exit', kill));
     createInterface({ input: child.stderr! }).on('line', (line) => this.log.push(parseLine(line)));
     createInterface({ input: child.stdout! }).on('line', (line) => this.log.push({ level: 'stdout', msg: line }));
     void this.exited.then((code) => this.log.end(`the agent exited (code ${code ?? child.signalCode})`));

@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AgentLogLine, AgentProcess } from './agent-process.js';
 import type { DemoApp, DemoCluster } from './demo-cluster.js';
 import type { Narrator } from './narrator.js';
@@ -38,7 +40,7 @@ export async function startApp(ctx: StepContext, app: DemoApp, peer: DemoApp, ex
   say.say(`Process ${pid} gets only SPIFFE_ENDPOINT_SOCKET=unix://${node.socketPath} and Conjur's address: no password, no API key`);
   const svid = await workload.next('svid', signal);
   const attested = await agentLine(agent, 'Attested workload', (l) => l['pid'] === pid, signal);
-  const issued = await agentLine(agent, 'Issued X509-SVID', (l) => l['spiffeId'] === app.pod.spiffeId, signal);
+  const issued = await agentLine(agent, 'Issued X509-SVID', (l) => l['component'] === 'conjur-issuer' && l['spiffeId'] === app.pod.spiffeId, signal);
   checkSvid(cluster, app, svid);
   say.say(
     `The agent attested process ${pid}: kernel says pid ${pid} → cgroup says container ${shortId(String(attested['containerId']))} → ` +
@@ -65,7 +67,7 @@ export async function showSecrets(ctx: StepContext, app: DemoApp, peer: DemoApp,
   expectThat(token.login === app.pod.login, `${app.name} got a token for ${token.login}, expected ${app.pod.login}`);
   expectThat(secret.id === app.secretId && secret.sha256 === sha256Of(app.secretValue), `${app.name} read a wrong value for ${app.secretId}`);
   const left = Date.parse(token.expiresAt) - Date.now();
-  say.say(`${app.name} got a Conjur access token for ${token.login}, valid for ${duration(left)}: the agent logged in to Conjur with ${app.name}'s SVID over mutual TLS`);
+  say.say(`${app.name} got a Conjur access token for ${token.login}, valid for ${duration(left)}: the agent logged in to Conjur for it with its SVID, over mutual TLS`);
   say.say(`${app.name} read secret ${secret.id} with that token: ${secret.masked} (masked here; it matches the value stored in Conjur)`);
   say.say(`${app.name} also asked for ${refused.id}: Conjur answered ${refused.status}, because host/${app.hostId} may not read it (only host/${peer.hostId} may)`);
   say.why("Conjur's own policy still decides which secret each application may read; the agent only proves who is asking.");
@@ -93,13 +95,13 @@ export async function showHostProcess(ctx: StepContext): Promise<WorkloadProcess
   const { say, signal, cluster, agent } = ctx;
   const nodeName = cluster.node.options.nodeName;
   say.step('A process on the node itself, outside any pod, asks the agent for an identity');
-  const workload = WorkloadProcess.start(cluster.node, 'the host process', 'host-process', undefined, {});
+  const workload = WorkloadProcess.start(cluster.node, 'host process', 'host-process', undefined, {});
   const pid = workload.pid;
   say.say(`Process ${pid} runs directly on ${nodeName} and connects to the same socket with the same client library`);
   const refused = await workload.next('refused', signal);
-  const line = await agentLine(agent, 'Caller is not a workload', (l) => l['pid'] === pid, signal);
+  await agentLine(agent, 'Caller is not a workload', (l) => l['pid'] === pid, signal);
   expectThat(refused.code === 'permission-denied', `the host process got "${refused.code}" instead of permission-denied: ${refused.message}`);
-  say.say(`The agent attested process ${pid}: kernel says pid ${pid} → cgroup says it is in no pod (${String(line['reason'])})`);
+  say.say(`The agent attested process ${pid}: kernel says pid ${pid} → cgroup says ${cgroupOf(cluster, pid)}, which is no pod's container`);
   say.say(`It was refused: PermissionDenied "${detailsOf(refused.message)}"; no certificate, no token`);
   say.why('reaching the socket is not enough: identity comes from where a process runs, as the kernel and Kubernetes report it.');
   return workload;
@@ -109,6 +111,12 @@ function checkSvid(cluster: DemoCluster, app: DemoApp, svid: Report<'svid'>): vo
   const conjurCa = new X509Certificate(cluster.node.conjur.caCertPem);
   expectThat(svid.spiffeId === app.pod.spiffeId, `${app.name} got ${svid.spiffeId}, expected ${app.pod.spiffeId}`);
   expectThat(svid.issuerFingerprint === conjurCa.fingerprint256, `${app.name}'s SVID was not issued by Conjur's authn-k8s CA`);
+}
+
+/** What the (simulated) /proc/<pid>/cgroup says: the path after `0::`. */
+function cgroupOf(cluster: DemoCluster, pid: number): string {
+  const text = readFileSync(join(cluster.node.dirs.procRoot, String(pid), 'cgroup'), 'utf8');
+  return text.trim().replace(/^0::/, '');
 }
 
 function agentLine(agent: AgentProcess, message: string, match: (line: AgentLogLine) => boolean, signal: AbortSignal): Promise<AgentLogLine> {

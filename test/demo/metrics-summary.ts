@@ -57,16 +57,25 @@ export function toAgentActivity(text: string): AgentActivity {
   };
 }
 
+const CONJUR_ENDPOINTS: Readonly<Record<string, string>> = {
+  inject: 'inject_client_cert (a certificate written into a pod)',
+  authenticate: 'authenticate (certificate in, access token out)',
+  secrets: 'secrets (the authenticator CA, for the trust bundle)',
+};
+
 /** One plain sentence per number. */
 export function describeActivity(activity: AgentActivity): string[] {
   const { attestations: a } = activity;
   const failedNote = a.failed > 0 ? `, ${a.failed} could not finish` : '';
-  const requests = [...activity.conjurRequests].map(([endpoint, r]) => `${endpoint} ${r.total}${r.succeeded === r.total ? '' : ` (${r.total - r.succeeded} not 2xx)`}`);
+  const requests = [...activity.conjurRequests].map(([endpoint, r]) => {
+    const failed = r.total - r.succeeded;
+    return `${r.total} ${CONJUR_ENDPOINTS[endpoint] ?? endpoint}${failed === 0 ? '' : ` (${failed} failed)`}`;
+  });
   return [
-    `Attestations (who is calling?): ${a.ok} succeeded, ${a.refused} refused as not a pod${failedNote}; each Workload API connection is attested once`,
+    `Attestations (who is calling?): ${a.ok} succeeded, ${a.refused} refused as not a pod${failedNote}; every Workload API connection is attested, and each application opened two (SVID and token)`,
     `SVIDs issued by Conjur for applications: ${activity.svidsIssued}; identities in its cache now: ${activity.cachedIdentities}`,
     `Conjur access tokens fetched for applications: ${activity.tokensFetched}`,
-    `Requests it made to Conjur, including its own login: ${requests.join(', ') || 'none'}`,
-    `Requests it made to the kubelet for the pod list: ${activity.kubeletRequests}`,
+    `Requests it made to Conjur, its own login included: ${requests.join(', ') || 'none'}`,
+    `Requests it made to the kubelet for the list of pods: ${activity.kubeletRequests}`,
   ];
 }

@@ -23,6 +23,10 @@ export class WorkloadProcess {
     private readonly child: ChildProcess,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // Never outlive the demo, even when it ends abruptly.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    void this.exited.then(() => process.off('exit', kill));
     createInterface({ input: child.stdout! }).on('line', (line) => this.reports.push(parseReport(line)));
     child.stderr?.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000)));
     void this.exited.then((code) => this.reports.end(`${name} exited (code ${code ?? child.signalCode})`));

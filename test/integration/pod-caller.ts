@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { mkdirSync } from 'node:fs';
@@ -9,37 +10,63 @@ import type { SimulatedNode, SimulatedPod } from '../support/simulated-node.js';
 import type { X509SVIDResponse__Output } from '../../src/gen/X509SVIDResponse.js';
 import type { FetchConjurTokenResponse__Output } from '../../src/gen/conjur/spiffe/v1/FetchConjurTokenResponse.js';
 
-// A caller that is a real process inside a simulated pod, cheap enough to run a hundred at once.
-// The process is a few lines of Perl with no modules (5 ms and 5 MB each, where a Node workload
-// costs 40 MB): it listens on a private socket, and when the test's gRPC client connects there it
-// connects to the agent itself and relays bytes both ways. The agent therefore sees the Perl process as its peer: its
-// own pid, its own cgroup file (placed in the pod by SimulatedNode.spawnInPod), alive until the
-// test is done with it. The test drives the Workload API with the ordinary test client.
+// Callers that are real processes inside simulated pods, cheap enough to run a hundred at once.
+// Each is a small Perl relay with no modules (about 5 MB, where a Node workload costs 40 MB),
+// forked by one launcher process so that a hundred cost one process start: it listens on a
+// private socket, and when the test's gRPC client connects there it connects to the agent itself
+// and relays bytes both ways. The agent therefore sees the relay as its peer: its own pid, its
+// own cgroup file (placed in the pod by the test before any byte reaches the agent), alive until
+// the test closes the client. The test drives the Workload API with the ordinary test client.
 
-const RELAY = String.raw`
-my ($listen_path, $agent_path) = @ARGV;
+const LAUNCHER = String.raw`
+my ($dir, $count, $agent_path) = @ARGV;
+my $launcher = $$;
+my @relays;
+$SIG{TERM} = sub { kill 'TERM', @relays; exit 0 };
+$| = 1;
 sub address { pack('S Z108', 1, $_[0]) }  # sockaddr_un: AF_UNIX, path
-socket(my $server, 1, 1, 0) or die "socket: $!\n";  # AF_UNIX, SOCK_STREAM
-bind($server, address($listen_path)) or die "bind $listen_path: $!\n";
-listen($server, 1) or die "listen: $!\n";
-$| = 1; print "ready\n";
-accept(my $client, $server) or die "accept: $!\n";
-close $server; unlink $listen_path;
-socket(my $agent, 1, 1, 0) or die "socket: $!\n";
-connect($agent, address($agent_path)) or die "connect $agent_path: $!\n";
-my $watched = '';
-vec($watched, fileno($_), 1) = 1 for $client, $agent;
-while (1) {
-  next if select(my $ready = $watched, undef, undef, undef) < 0;
-  for ([$client, $agent], [$agent, $client]) {
-    my ($from, $to) = @$_;
-    next unless vec($ready, fileno($from), 1);
-    my $n = sysread($from, my $buffer, 65536);
-    exit 0 unless $n;
-    for (my $done = 0; $done < $n; ) {
-      my $written = syswrite($to, $buffer, $n - $done, $done);
-      exit 0 unless defined $written;
-      $done += $written;
+sub orphaned { getppid() != $launcher }    # the launcher was killed: stop too
+for my $i (1 .. $count) {
+  my $path = "$dir/caller-$i.sock";
+  socket(my $server, 1, 1, 0) or die "socket: $!
+";  # AF_UNIX, SOCK_STREAM
+  bind($server, address($path)) or die "bind $path: $!
+";
+  listen($server, 1) or die "listen: $!
+";
+  my $pid = fork();
+  die "fork: $!
+" unless defined $pid;
+  if ($pid == 0) { $SIG{TERM} = 'DEFAULT'; relay($server, $path); exit 0 }
+  push @relays, $pid;
+  close $server;
+  print "$i $pid
+";
+}
+1 while wait() > 0;
+sub relay {
+  my ($server, $path) = @_;
+  my $listening = '';
+  vec($listening, fileno($server), 1) = 1;
+  until (select(my $ready = $listening, undef, undef, 1) > 0) { exit 0 if orphaned() }
+  accept(my $client, $server) or exit 1;
+  close $server; unlink $path;
+  socket(my $agent, 1, 1, 0) or exit 1;
+  connect($agent, address($agent_path)) or exit 1;
+  my $watched = '';
+  vec($watched, fileno($_), 1) = 1 for $client, $agent;
+  while (1) {
+    if (select(my $ready = $watched, undef, undef, 1) <= 0) { exit 0 if orphaned(); next }
+    for ([$client, $agent], [$agent, $client]) {
+      my ($from, $to) = @$_;
+      next unless vec($ready, fileno($from), 1);
+      my $n = sysread($from, my $buffer, 65536);
+      exit 0 unless $n;
+      for (my $done = 0; $done < $n; ) {
+        my $written = syswrite($to, $buffer, $n - $done, $done);
+        exit 0 unless defined $written;
+        $done += $written;
+      }
     }
   }
 }
@@ -49,46 +76,58 @@ export interface PodCaller {
   /** The pid the agent sees (the relay process in the pod). */
   readonly pid: number;
   readonly client: WorkloadClient;
-  readonly exited: Promise<void>;
-  /** Closes the client and waits for the process to exit (it does when the connection closes). */
+  /** Closes the client (the relay exits when its connection closes; closeAll makes sure). */
   close(): Promise<void>;
 }
 
-let callerCount = 0;
+let launches = 0;
+const launchers = new Map<PodCaller, { child: ChildProcess; exited: Promise<void> }>();
 
-/** A process in `pod` (or on the host when undefined), ready to call the agent. */
-export async function openPodCaller(node: SimulatedNode, pod: SimulatedPod | undefined): Promise<PodCaller> {
-  const dir = join(node.dirs.root, 'callers');
+/** `count` processes in `pod` (on the host when undefined), each ready to call the agent. */
+export async function openPodCallers(node: SimulatedNode, pod: SimulatedPod | undefined, count: number): Promise<PodCaller[]> {
+  const dir = join(node.dirs.root, 'callers', String(++launches));
   mkdirSync(dir, { recursive: true });
-  const listenPath = join(dir, `caller-${++callerCount}.sock`);
-  const child: ChildProcess = node.spawnInPod(pod, 'perl', ['-e', RELAY, listenPath, node.socketPath]);
+  const child = spawn('perl', ['-e', LAUNCHER, dir, String(count), node.socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const callers: PodCaller[] = [];
+  const group = { child, exited };
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', () => resolve());
-    void exited.then(() => reject(new Error(`caller process exited before it was ready: ${stderr.trim()}`)));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const [index, pid] = line.split(' ').map(Number) as [number, number];
+      if (pod) node.placeInPod(pid, pod);
+      else node.placeOnHost(pid);
+      const client = new WorkloadClient(join(dir, `caller-${index}.sock`));
+      const caller: PodCaller = { pid, client, close: () => Promise.resolve(client.close()) };
+      launchers.set(caller, group);
+      callers.push(caller);
+      if (callers.length === count) resolve();
+    });
+    void exited.then(() => reject(new Error(`caller launcher exited after ${callers.length} of ${count} callers: ${stderr.trim()}`)));
   });
-  const client = new WorkloadClient(listenPath);
-  return {
-    pid: child.pid!,
-    client,
-    exited,
-    async close() {
-      client.close();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return callers;
 }
 
-export function openPodCallers(node: SimulatedNode, pod: SimulatedPod | undefined, count: number): Promise<PodCaller[]> {
-  return Promise.all(Array.from({ length: count }, () => openPodCaller(node, pod)));
+export async function openPodCaller(node: SimulatedNode, pod: SimulatedPod | undefined): Promise<PodCaller> {
+  const [caller] = await openPodCallers(node, pod, 1);
+  return caller!;
 }
 
+/** Closes the callers' clients and ends their processes (a launcher takes its relays with it). */
 export async function closeAll(callers: readonly PodCaller[]): Promise<void> {
-  await Promise.all(callers.map((c) => c.close()));
+  const groups = new Set(callers.map((c) => launchers.get(c)!));
+  for (const caller of callers) {
+    await caller.close();
+    launchers.delete(caller);
+  }
+  await Promise.all(
+    [...groups].map(async (group) => {
+      group.child.kill('SIGTERM');
+      await group.exited;
+    }),
+  );
 }
 
 /** What a workload got first: a message, or the status its stream ended with. */

@@ -43,6 +43,10 @@ export class ClientProcess {
     });
   }
 
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
   /** The process's output, for error messages. */
   describe(): string {
     const status = this.exit ? `exited with ${this.exit.code ?? this.exit.signal}` : 'still running';

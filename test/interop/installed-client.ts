@@ -11,6 +11,7 @@ import { describe, it } from '@jest/globals';
 export const INTEROP_DIR = fileURLToPath(new URL('./', import.meta.url));
 const BIN_DIR = `${INTEROP_DIR}.bin/`;
 const VENV_PYTHON = `${INTEROP_DIR}.venv/bin/python`;
+const GO_SPIFFE = 'github.com/spiffe/go-spiffe/v2';
 const INSTALL_HINT = 'run test/interop/install.sh (it builds .bin/ and .venv/ at the pinned versions)';
 
 export type ClientName = 'go-spiffe' | 'py-spiffe' | 'spiffe-helper';
@@ -21,7 +22,7 @@ export interface InstalledClient {
   readonly command: string;
   /** The pinned version, confirmed on what is installed: `v2.9.0`, `0.3.2`. */
   readonly version: string;
-  /** One line for the test output, e.g. `go-spiffe v2.9.0 (go1.26.8, built into .bin/interop-go)`. */
+  /** One line for the test output, e.g. `spiffe-helper v0.11.0 (with go-spiffe v2.6.0, built with go1.26.8 into .bin/spiffe-helper)`. */
   readonly banner: string;
 }
 
@@ -50,7 +51,7 @@ function pinnedGoVersion(goModFile: string, module: string): string {
   return match[1];
 }
 
-function lookupGo(name: ClientName, binary: string, module: string, goMod: string, builtFrom: string): Lookup {
+function lookupGo(name: ClientName, binary: string, module: string, goMod: string): Lookup {
   const path = BIN_DIR + binary;
   const pinned = pinnedGoVersion(`${INTEROP_DIR}${goMod}`, module);
   if (!existsSync(path)) return { ok: false, reason: `${name}: test/interop/.bin/${binary} is missing` };
@@ -58,7 +59,8 @@ function lookupGo(name: ClientName, binary: string, module: string, goMod: strin
   if (typeof info === 'string') return { ok: false, reason: `${name}: ${info}` };
   const built = info.modules.get(module);
   if (built !== pinned) return { ok: false, reason: `${name}: .bin/${binary} has ${module} ${built ?? 'missing'}, ${goMod} pins ${pinned}` };
-  return { ok: true, client: { name, command: path, version: pinned, banner: `${name} ${pinned} (${info.goVersion}; ${builtFrom})` } };
+  const goSpiffe = module === GO_SPIFFE ? '' : `with go-spiffe ${info.modules.get(GO_SPIFFE) ?? '?'}, `;
+  return { ok: true, client: { name, command: path, version: pinned, banner: `${name} ${pinned} (${goSpiffe}built with ${info.goVersion} into .bin/${binary})` } };
 }
 
 function lookupPython(): Lookup {
@@ -77,12 +79,18 @@ function lookupPython(): Lookup {
 export function lookupClient(name: ClientName): Lookup {
   switch (name) {
     case 'go-spiffe':
-      return lookupGo(name, 'interop-go', 'github.com/spiffe/go-spiffe/v2', 'go-spiffe/go.mod', 'our program .bin/interop-go');
+      return lookupGo(name, 'interop-go', GO_SPIFFE, 'go-spiffe/go.mod');
     case 'spiffe-helper':
-      return lookupGo(name, 'spiffe-helper', 'github.com/spiffe/spiffe-helper', 'spiffe-helper/go.mod', 'cmd/spiffe-helper');
+      return lookupGo(name, 'spiffe-helper', 'github.com/spiffe/spiffe-helper', 'spiffe-helper/go.mod');
     case 'py-spiffe':
       return lookupPython();
   }
+}
+
+/** CI=true (GitHub Actions, GitLab, most runners) or any other non-empty value but false/0. */
+function inCi(): boolean {
+  const ci = (process.env.CI ?? '').trim().toLowerCase();
+  return ci !== '' && ci !== 'false' && ci !== '0';
 }
 
 /**
@@ -97,7 +105,7 @@ export function describeClient(name: ClientName, title: string, body: (client: I
     return;
   }
   const message = `${found.reason}; ${INSTALL_HINT}`;
-  if (process.env.CI === 'true' || process.env.CI === '1') {
+  if (inCi()) {
     describe(title, () => {
       it('has the client installed at its pinned version', () => {
         throw new Error(message);

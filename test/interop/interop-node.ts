@@ -34,10 +34,27 @@ export class InteropNode {
     try {
       // INTEROP_AGENT_LOG=1 writes the agent's JSON log lines to stderr, for debugging a failure.
       const agent = await startNodeAgent(node, { overrides, verbose: process.env.INTEROP_AGENT_LOG === '1' });
-      return new InteropNode(node, agent);
+      const started = new InteropNode(node, agent);
+      await started.ready();
+      return started;
     } catch (error) {
       await node.close();
       throw error;
+    }
+  }
+
+  /**
+   * Waits for the agent's /ready (API server synced, agent authenticated to Conjur, CA bundle
+   * loaded), as workloads on a real node start after the DaemonSet pod is Ready. Before that the
+   * agent answers Unavailable, which go-spiffe and spiffe-helper retry but a one-shot fetch does not.
+   */
+  private async ready(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const report = this.agent.health.readiness();
+      if (report.ready) return;
+      if (Date.now() > deadline) throw new Error(`the agent is not ready after ${timeoutMs} ms: ${JSON.stringify(report.components)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 

@@ -25,13 +25,16 @@ export interface CachedPathSamples {
 type Kind = keyof CachedPathSamples;
 
 export async function sampleCachedPath(params: CachedPathParams): Promise<CachedPathSamples> {
-  const agent = connect(params.socketPath);
-  const floor = connect(params.floorSocketPath);
-  await Promise.all([waitForReady(agent), waitForReady(floor)]);
+  const count = Math.ceil((params.samples + params.warmup) / RESETS_PER_CONNECTION);
+  const agent = Array.from({ length: count }, () => connect(params.socketPath));
+  const floor = Array.from({ length: count }, () => connect(params.floorSocketPath));
+  await Promise.all([...agent, ...floor].map((c) => waitForReady(c)));
+  let nextAgent = 0;
+  let nextFloor = 0;
   const measure: Record<Kind, () => Promise<number>> = {
-    svidExisting: () => timeFirstSvid(() => agent),
+    svidExisting: () => timeFirstSvid(() => agent[nextAgent++ % count]!),
     svidNew: () => timeFirstSvid(() => connect(params.socketPath), true),
-    floorExisting: () => timePing(() => floor),
+    floorExisting: () => timePing(() => floor[nextFloor++ % count]!),
     floorNew: () => timePing(() => connect(params.floorSocketPath), true),
   };
   const kinds = Object.keys(measure) as Kind[];
@@ -43,8 +46,7 @@ export async function sampleCachedPath(params: CachedPathParams): Promise<Cached
       for (let i = 0; i < perRound && samples[kind].length < params.samples; i++) samples[kind].push(await measure[kind]());
     }
   }
-  agent.close();
-  floor.close();
+  for (const c of [...agent, ...floor]) c.close();
   return samples;
 }
 

@@ -27,7 +27,7 @@ const server = createServer(app.x509.tlsServerOptions(), (req, res) => {
   req.on('data', (chunk: string) => (body += chunk));
   req.on('end', () => {
     report({ event: 'request', peerId: peerId.toString(), message: body });
-    const order = /order (\S+)/.exec(body)?.[1] ?? 'unknown';
+    const order = /order ([\w-]+)/.exec(body)?.[1] ?? 'unknown';
     res.writeHead(200, { 'content-type': 'text/plain' }).end(`payment accepted for order ${order}`);
   });
 });

@@ -74,9 +74,13 @@ describeClient('go-spiffe', 'go-spiffe (workloadapi, spiffetls) against the agen
       expect(stderr).toContain('go-spiffe: spiffetls.Dial (peer authorized by SPIFFE ID):');
       expect(stderr).toContain(`unexpected ID "${orders.spiffeId}"`);
     });
-    // The client aborted the handshake, so the server never got an authorized peer.
+    // The client aborted the handshake (an alert, or a closed connection), so the server never
+    // got an authorized peer.
     const serverStderr = await server.fails(5_000);
-    await server.explain(() => expect(serverStderr).toContain('go-spiffe: read from authorized peer: remote error: tls: bad certificate'));
+    await server.explain(() => {
+      expect(serverStderr).toMatch(/^go-spiffe: read from authorized peer: /m);
+      expect(server.stdout).not.toContain('served');
+    });
   }, 45_000);
 
   it('4. spiffetls: a server that expects another SPIFFE ID refuses the client', async () => {
@@ -86,7 +90,12 @@ describeClient('go-spiffe', 'go-spiffe (workloadapi, spiffetls) against the agen
     const serverStderr = await server.fails(20_000);
     const dialStderr = await dial.fails(20_000);
     await server.explain(() => expect(serverStderr).toContain(`go-spiffe: read from authorized peer: unexpected ID "${payments.spiffeId}"`));
-    await dial.explain(() => expect(dialStderr).toContain('go-spiffe: read reply: remote error: tls: bad certificate'));
+    // TLS 1.3: the client's handshake completed before the server judged its certificate, so the
+    // refusal reaches it on the first read (usually as `remote error: tls: bad certificate`).
+    await dial.explain(() => {
+      expect(dialStderr).toMatch(/^go-spiffe: read reply: /m);
+      expect(dial.stdout).not.toContain('hello');
+    });
   }, 45_000);
 
   it('5. rotation: go-spiffe\'s X509Source receives a renewed SVID on its open stream and verifies it', async () => {

@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { SimulatedPod } from '../../support/simulated-node.js';
 import type { ClientProcess } from '../client-process.js';
 import { describeClient } from '../installed-client.js';
@@ -90,9 +90,6 @@ describeClient('spiffe-helper', 'spiffe-helper (daemon mode) against the agent',
       ].join('\n'),
     );
   });
-  afterEach(async () => {
-    // Steps 1 to 3 share the daemon; teardown stops it only when a step failed before step 3.
-  });
   afterAll(async () => {
     await net?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -111,6 +108,7 @@ describeClient('spiffe-helper', 'spiffe-helper (daemon mode) against the agent',
     await helper.explain(() => {
       expect(renewed.cert.serialNumber).not.toBe(first.cert.serialNumber);
       expect(new Date(renewed.cert.validFrom).getTime()).toBeGreaterThanOrEqual(new Date(first.cert.validFrom).getTime());
+      expect(helper.running).toBe(true);
       expect(helper.stderr).not.toMatch(/level=error/);
     });
   }, 20_000);

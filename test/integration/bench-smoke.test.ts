@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import { runAll } from '../bench/run-all.js';
+
+// Keeps `npm run bench` from rotting: the whole bench in quick mode (tiny sample counts), in this
+// process, with its agent and client processes. It checks that every figure is produced as a
+// finite number, never how fast anything was: timing belongs to the bench, not to the tests.
+
+const EXPECTED_FIGURES = [
+  'cached.existing.p50',
+  'cached.existing.p99',
+  'cached.new.p50',
+  'cached.new.p99',
+  'steady.injectsPerPodHour',
+  'steady.authenticatesPerPodHour',
+  'steady.authenticatesPerSubscriberPeriod',
+  'steady.authenticatesPerPodPeriod',
+  'attest.known.p50',
+  'attest.known.p99',
+  'attest.known.kubeletRequests',
+  'attest.new.p50',
+  'attest.new.max',
+  'attest.memory.kubeletHeap',
+  'attest.memory.kubeletRss',
+  'attest.memory.apiViewHeap',
+  'attest.memory.rss',
+  'newPod.svid.p50',
+  'newPod.svid.max',
+  'newPod.svid.kube',
+  'newPod.svid.inject',
+  'newPod.svid.agent',
+  'newPod.token.p50',
+  'newPod.token.authenticate',
+  'newPod.token.agent',
+  'newPod.conjurCalls',
+  'scale.rest.streams',
+  'scale.rest.rss',
+  'scale.rest.heap',
+  'scale.rest.cpu',
+  'scale.fill',
+  'upstream.rest.kubelet',
+  'upstream.rest.conjur',
+  'scale.bundle.p50',
+  'scale.bundle.p99',
+  'scale.bundle.max',
+  'burst.known.p99',
+  'burst.known.kubelet',
+  'burst.known.conjur',
+  'burst.newPod.p99',
+  'burst.newPod.kubelet',
+  'burst.newPod.inject',
+  'idle.cpu',
+  'idle.rss',
+  'upstream.idle.kubelet',
+  'upstream.idle.conjur',
+  'scale.reissue',
+  'scale.reissue.concurrency',
+];
+
+describe('the benchmark suite', () => {
+  it('produces every figure as a finite number in quick mode', async () => {
+    const results = await runAll({ quick: true });
+
+    expect(results.figures.map((f) => f.id).sort()).toEqual([...EXPECTED_FIGURES].sort());
+    const notFinite = results.figures.filter((f) => !Number.isFinite(f.value) || (f.floor !== undefined && !Number.isFinite(f.floor.value)));
+    expect(notFinite).toEqual([]);
+  }, 300_000);
+});
