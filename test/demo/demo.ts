@@ -7,7 +7,7 @@ import { startDemoCluster } from './demo-cluster.js';
 import type { DemoCluster } from './demo-cluster.js';
 import { describeActivity, toAgentActivity } from './metrics-summary.js';
 import type { Narrator } from './narrator.js';
-import { capitalized, expectThat, messageOf } from './plain-words.js';
+import { expectThat, messageOf } from './plain-words.js';
 import type { WorkloadProcess } from './workload-process.js';
 
 // The demo from start to finish: simulated node, real agent, sample applications, summary,
@@ -138,7 +138,10 @@ export class Demo {
     this.say.step('Stop everything');
     const agentPid = this.agent?.pid;
     const teardown = await this.stop();
-    for (const w of teardown.workloads) this.say.say(`${capitalized(w.name)} stopped (exit code ${w.code ?? 'none: killed'})`);
+    for (const w of teardown.workloads) {
+      const who = w.name.includes(' ') ? `The ${w.name}` : `The ${w.name} application`;
+      this.say.say(`${who} stopped (exit code ${w.code ?? 'none: killed'})`);
+    }
     this.say.say(`The agent (process ${agentPid}) got SIGTERM, drained its streams, removed its socket and exited with code ${teardown.agentCode}`);
     this.say.say(`The API server, kubelet and Conjur are closed; ${teardown.tempDir} is removed`);
     expectThat(teardown.workloads.every((w) => w.code === 0), 'a sample application did not exit cleanly');

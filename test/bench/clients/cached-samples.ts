@@ -5,6 +5,14 @@ import { elapsedMs } from '../support/stats.js';
 // identity the agent already holds, on an existing and on a new connection, and the same two
 // shapes of plain grpc-js unary round trip against a trivial server (the floor). The four kinds
 // are sampled in interleaved rounds so that load from elsewhere on the machine hits all alike.
+//
+// Each X.509 sample ends by cancelling its stream (an RST_STREAM). Node's HTTP/2 server limits
+// stream resets per session (nghttp2's rapid-reset guard: a burst of 1,000, then 33 per second)
+// and closes a session past it, so "existing connection" samples rotate over a few established
+// connections, each seeing at most RESETS_PER_CONNECTION resets. A real workload keeps its
+// stream open and never comes near that limit.
+
+const RESETS_PER_CONNECTION = 500;
 
 export interface CachedPathParams {
   readonly socketPath: string;
