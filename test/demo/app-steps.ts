@@ -43,7 +43,7 @@ export async function startApp(ctx: StepContext, app: DemoApp, peer: DemoApp, ex
   const issued = await agentLine(agent, 'Issued X509-SVID', (l) => l['component'] === 'conjur-issuer' && l['spiffeId'] === app.pod.spiffeId, signal);
   checkSvid(cluster, app, svid);
   say.say(
-    `The agent attested process ${pid}: kernel says pid ${pid} → cgroup says container ${shortId(String(attested['containerId']))} → ` +
+    `The agent attested process ${pid}: kernel says the caller is pid ${pid} → cgroup says container ${shortId(String(attested['containerId']))} → ` +
       `kubelet says pod ${String(attested['namespace'])}/${String(attested['podName'])} → API server confirms it runs on ${node.options.nodeName}`,
   );
   say.say(
@@ -101,7 +101,7 @@ export async function showHostProcess(ctx: StepContext): Promise<WorkloadProcess
   const refused = await workload.next('refused', signal);
   await agentLine(agent, 'Caller is not a workload', (l) => l['pid'] === pid, signal);
   expectThat(refused.code === 'permission-denied', `the host process got "${refused.code}" instead of permission-denied: ${refused.message}`);
-  say.say(`The agent attested process ${pid}: kernel says pid ${pid} → cgroup says ${cgroupOf(cluster, pid)}, which is no pod's container`);
+  say.say(`The agent attested process ${pid}: kernel says the caller is pid ${pid} → cgroup says ${cgroupOf(cluster, pid)}, which is no pod's container`);
   say.say(`It was refused: PermissionDenied "${detailsOf(refused.message)}"; no certificate, no token`);
   say.why('reaching the socket is not enough: identity comes from where a process runs, as the kernel and Kubernetes report it.');
   return workload;

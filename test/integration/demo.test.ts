@@ -53,7 +53,7 @@ describe('the demo (npm run demo)', () => {
   });
 
   it('shows how the agent attested each pod process', () => {
-    expect(demo.stdout).toMatch(/The agent attested process \d+: kernel says pid \d+ → cgroup says container [0-9a-f]{12}… → kubelet says pod shop\/payments → API server confirms it runs on node-1/);
+    expect(demo.stdout).toMatch(/The agent attested process \d+: kernel says the caller is pid \d+ → cgroup says container [0-9a-f]{12}… → kubelet says pod shop\/payments → API server confirms it runs on node-1/);
     expect(demo.stdout).toMatch(/kubelet says pod shop\/orders → API server confirms it runs on node-1/);
   });
 

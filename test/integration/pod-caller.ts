@@ -46,17 +46,16 @@ for my $i (1 .. $count) {
 1 while wait() > 0;
 sub relay {
   my ($server, $path) = @_;
-  my $listening = '';
+  my ($listening, $watched, $ready) = ('', '');
   vec($listening, fileno($server), 1) = 1;
-  until (select(my $ready = $listening, undef, undef, 1) > 0) { exit 0 if orphaned() }
+  until (select($ready = $listening, undef, undef, 1) > 0) { exit 0 if orphaned() }
   accept(my $client, $server) or exit 1;
   close $server; unlink $path;
   socket(my $agent, 1, 1, 0) or exit 1;
   connect($agent, address($agent_path)) or exit 1;
-  my $watched = '';
   vec($watched, fileno($_), 1) = 1 for $client, $agent;
   while (1) {
-    if (select(my $ready = $watched, undef, undef, 1) <= 0) { exit 0 if orphaned(); next }
+    if (select($ready = $watched, undef, undef, 1) <= 0) { exit 0 if orphaned(); next }
     for ([$client, $agent], [$agent, $client]) {
       my ($from, $to) = @$_;
       next unless vec($ready, fileno($from), 1);
