@@ -1,4 +1,4 @@
-// How much each bench measures. `full` is what the README's table comes from (about 3-4 minutes
+// How much each bench measures. `full` is what the README's table comes from (about 2.5 minutes
 // on 2 cores); `quick` checks that every figure can still be produced (seconds, not meaningful).
 
 export interface BenchPlan {

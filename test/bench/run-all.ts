@@ -16,8 +16,9 @@ import { killAllChildren } from './support/children.js';
 
 // `npm run bench`: every benchmark in one run, one table (each figure next to its floor or
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
-// (a smoke run); `--keep` keeps the agent logs; `--profile` writes CPU profiles of the agent processes; `--only a,b` picks
-// benches (cached, attestation, new-pod, steady-state, scale). See test/bench/README.md.
+// (a smoke run), `--keep` keeps the agents' logs, `--profile` writes CPU profiles of the agent
+// processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale).
+// See test/bench/README.md.
 
 export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale'] as const;
 export type BenchName = (typeof BENCHES)[number];
@@ -88,7 +89,7 @@ function parseArgs(argv: readonly string[]): RunOptions {
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--keep') options.keep = true;
-    else if (arg === '--profile') options.profileDir = join(repoRoot(), 'bench-profiles');
+    else if (arg === '--profile') options.profileDir = join(repoRoot(), 'dist', 'bench-profiles'); // dist/ is git-ignored
     else if (arg.startsWith('--profile=')) options.profileDir = arg.slice('--profile='.length);
     else if (arg.startsWith('--only=')) options.only = arg.slice('--only='.length).split(',').map(toBenchName);
     else throw new Error(`unknown option ${arg} (use --quick, --keep, --profile[=DIR], --only=${BENCHES.join(',')})`);
@@ -106,7 +107,8 @@ async function main(): Promise<void> {
   const results = await runAll({ ...options, progress: (line) => process.stderr.write(`${line}\n`) });
   const file = join(repoRoot(), 'bench-results.json');
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${formatTable(results)}\n\nwrote ${file}\n`);
+  const profiles = options.profileDir ? `\nCPU profiles of the agent processes: ${options.profileDir}` : '';
+  process.stdout.write(`${formatTable(results)}\n\nwrote ${file}${profiles}\n`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

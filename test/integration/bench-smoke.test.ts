@@ -35,6 +35,7 @@ const EXPECTED_FIGURES = [
   'scale.rest.streams',
   'scale.rest.rss',
   'scale.rest.heap',
+  'scale.rest.retainedHeap',
   'scale.rest.cpu',
   'scale.fill',
   'upstream.rest.kubelet',
@@ -50,9 +51,13 @@ const EXPECTED_FIGURES = [
   'burst.newPod.inject',
   'idle.cpu',
   'idle.rss',
+  'idle.retainedHeap',
   'upstream.idle.kubelet',
   'upstream.idle.conjur',
   'scale.reissue',
+  'scale.reissue.inject',
+  'scale.reissue.agentCpu',
+  'scale.reissue.doublesCpu',
   'scale.reissue.concurrency',
 ];
 

@@ -49,8 +49,9 @@ export class AgentHandle {
     return new AgentHandle(child, socketPath);
   }
 
-  usage(): Promise<AgentUsage> {
-    return this.child.ipc.call<AgentUsage>('usage');
+  /** `collect`: run a full GC first, so heapUsed is what the agent retains. */
+  usage(collect = false): Promise<AgentUsage> {
+    return this.child.ipc.call<AgentUsage>('usage', { collect });
   }
 
   drainProbes(): Promise<{ records: ProbeRecord[]; maxInjectsInFlight: number }> {
@@ -95,6 +96,7 @@ export class AgentHandle {
   }
 }
 
+/** --expose-gc only lets the bench force a collection when it reads retained memory. */
 function profileArgs(profileDir: string | undefined): string[] {
-  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
 }

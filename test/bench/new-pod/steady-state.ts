@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DevelopmentIssuer } from '../../../src/dev-ca/index.js';
 import type { WorkloadIdentity } from '../../../src/identity/index.js';
 import { silentLogger } from '../../../src/log/index.js';
@@ -37,6 +38,7 @@ export async function benchSteadyState(plan: BenchPlan): Promise<Figure[]> {
   };
   const cache = new SvidCache({ issuer, bundles: dev, tokens, clock, logger: silentLogger });
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one signal ends every simulated stream
   const streams: Promise<void>[] = [];
   for (let i = 0; i < pods; i++) {
     const identity = podIdentity(trustDomain, i);

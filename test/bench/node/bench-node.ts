@@ -24,6 +24,9 @@ export class BenchNode {
 
   static async start(podCount: number): Promise<BenchNode> {
     const node = await SimulatedNode.start();
+    // Conjur's exec timeout is 5 s; on a loaded 2-core machine a burst of execs can take longer,
+    // which would turn into 401s unrelated to the agent. The bench measures, it does not test that.
+    node.conjur.execTimeoutMs = 30_000;
     const agentPod = node.addPod({ namespace: AGENT_NAMESPACE, name: 'agent', serviceAccount: 'conjur-spiffe-agent' });
     const workloadPods = Array.from({ length: podCount }, (_, i) => node.addPod({ namespace: WORKLOAD_NAMESPACE, name: `app-${String(i).padStart(3, '0')}` }));
     const bundleDir = join(node.dirs.root, 'bundle');

@@ -21,70 +21,102 @@ const WAIT_MS = 120_000;
 
 type Upstream = ReturnType<BenchNode['upstreamCalls']>;
 
+interface Run {
+  readonly plan: BenchPlan['scale'];
+  readonly node: BenchNode;
+  readonly clients: readonly BenchChild[];
+  readonly streams: number;
+}
+
 export async function benchScale(plan: BenchPlan, node: BenchNode, dir: string, progress: (line: string) => void, profileDir?: string): Promise<Figure[]> {
-  const p = plan.scale;
-  const pods = node.workloadPods;
-  const streams = pods.length * p.streamsPerPod;
   const clients: BenchChild[] = [];
+  const run: Run = { plan: plan.scale, node, clients, streams: node.workloadPods.length * plan.scale.streamsPerPod };
   let agent = await AgentHandle.startNode(node, dir, profileDir);
-  const figures: Figure[] = [];
   try {
-    for (let i = 0; i < p.clients; i++) clients.push(await forkBenchChild('clients/client-process'));
-    const placement = { socketPath: agent.socketPath, streamsPerPod: p.streamsPerPod, connectionsPerClient: p.connectionsPerClient };
-
-    progress(`bench: scale: opening ${streams} streams for ${pods.length} pods`);
-    const fillStarted = process.hrtime.bigint();
-    await placeStreams(node, agent, clients, pods, placement);
-    await awaitFirstMessages(clients, WAIT_MS);
-    const fillMs = elapsedMs(fillStarted);
-
-    await sleepMs(Math.min(2_000, p.restWindowMs)); // let the fill's garbage and timers settle
-    const rest = await window(agent, node, p.restWindowMs);
-    const restTarget = rest.end.rssBytes / MB < 200;
-    figures.push(
-      { id: 'scale.rest.streams', group: GROUP, label: 'open streams held by the agent at rest', value: rest.end.streams, unit: 'streams' },
-      { id: 'scale.rest.rss', group: GROUP, label: `agent RSS at rest (${pods.length} pods, ${rest.end.streams} streams)`, value: rest.end.rssBytes / MB, unit: 'MB', target: { text: `RSS < 200 MB at ${streams} streams`, met: restTarget } },
-      { id: 'scale.rest.heap', group: GROUP, label: 'agent heapUsed at rest', value: rest.end.heapUsedBytes / MB, unit: 'MB' },
-      { id: 'scale.rest.cpu', group: GROUP, label: `agent CPU at rest (${(p.restWindowMs / 1000).toFixed(0)} s window)`, value: rest.cpuMsPerMin, unit: 'ms/min' },
-      { id: 'scale.fill', group: GROUP, label: `first fill: ${streams} streams for ${pods.length} pods, all first messages`, value: fillMs, unit: 'ms' },
-    );
-    figures.push(...upstreamFigures('rest', 'at rest with streams open', rest.calls, p.restWindowMs, true));
-
+    for (let i = 0; i < run.plan.clients; i++) clients.push(await forkBenchChild('clients/client-process'));
+    progress(`bench: scale: opening ${run.streams} streams for ${node.workloadPods.length} pods`);
+    const figures = await fillAndRest(run, agent);
     progress('bench: scale: bundle change');
-    figures.push(...(await bundleChange(node, clients, streams)));
-
+    figures.push(...(await bundleChange(node, clients, run.streams)));
     progress('bench: scale: bursts of new callers');
-    figures.push(...(await burstKnown(node, clients, agent.socketPath, p.burstCallers)));
-    figures.push(...(await burstNewPod(node, clients[0]!, agent.socketPath, p.burstCallers)));
-
+    figures.push(...(await burstKnown(node, clients, agent.socketPath, run.plan.burstCallers)));
+    figures.push(...(await burstNewPod(node, clients[0]!, agent.socketPath, run.plan.burstCallers)));
     progress('bench: scale: restart, idle, re-issue');
     await Promise.all(clients.map((c) => c.ipc.call('close-streams')));
     await agent.stop();
     agent = await AgentHandle.startNode(node, dir, profileDir);
-    const idle = await window(agent, node, p.idleWindowMs);
-    figures.push(
-      { id: 'idle.cpu', group: GROUP, label: `agent CPU idle, ${pods.length} pods, no traffic (${(p.idleWindowMs / 1000).toFixed(0)} s window)`, value: idle.cpuMsPerMin, unit: 'ms/min' },
-      { id: 'idle.rss', group: GROUP, label: 'agent RSS idle after restart', value: idle.end.rssBytes / MB, unit: 'MB' },
-      ...upstreamFigures('idle', 'idle, no traffic', idle.calls, p.idleWindowMs, false),
-    );
-    await agent.drainProbes();
-    const before = node.upstreamCalls();
-    const reissueStarted = process.hrtime.bigint();
-    await placeStreams(node, agent, clients, pods, { ...placement, socketPath: agent.socketPath });
-    await awaitFirstMessages(clients, WAIT_MS);
-    const reissueMs = elapsedMs(reissueStarted);
-    const { maxInjectsInFlight } = await agent.drainProbes();
-    const injects = node.upstreamCalls().inject - before.inject;
-    figures.push(
-      { id: 'scale.reissue', group: GROUP, label: `full-node re-issue after restart: ${pods.length} pods (${injects} injects), all ${streams} streams served`, value: reissueMs, unit: 'ms' },
-      { id: 'scale.reissue.concurrency', group: GROUP, label: 'most inject calls in flight at once during re-issue (bound: conjur.maxConcurrentIssuances = 8)', value: maxInjectsInFlight, unit: 'calls', target: { text: 'never above the bound (8)', met: maxInjectsInFlight <= 8 } },
-    );
+    figures.push(...(await idle(run, agent)), ...(await reissue(run, agent)));
     await Promise.all(clients.map((c) => c.ipc.call('close-streams')));
+    return figures;
   } finally {
     await Promise.all(clients.map((c) => stopChild(c)));
     await agent.stop();
   }
-  return figures;
+}
+
+/** Opens every stream on a cold agent, then watches it rest. */
+async function fillAndRest(run: Run, agent: AgentHandle): Promise<Figure[]> {
+  const { plan, node } = run;
+  const pods = node.workloadPods.length;
+  const fillMs = await placeAll(run, agent);
+  await sleepMs(Math.min(2_000, plan.restWindowMs)); // let the fill's garbage and timers settle
+  const rest = await window(agent, node, plan.restWindowMs);
+  const retained = await agent.usage(true);
+  const rssMb = rest.end.rssBytes / MB;
+  return [
+    { id: 'scale.rest.streams', group: GROUP, label: 'open streams held by the agent at rest', value: rest.end.streams, unit: 'streams' },
+    { id: 'scale.rest.rss', group: GROUP, label: `agent RSS at rest (${pods} pods, ${rest.end.streams} streams)`, value: rssMb, unit: 'MB', target: { text: `RSS < 200 MB at ${run.streams} streams`, met: rssMb < 200 } },
+    { id: 'scale.rest.heap', group: GROUP, label: 'agent heapUsed at rest', value: rest.end.heapUsedBytes / MB, unit: 'MB' },
+    { id: 'scale.rest.retainedHeap', group: GROUP, label: 'agent heapUsed at rest after a forced full GC (retained)', value: retained.heapUsedBytes / MB, unit: 'MB' },
+    { id: 'scale.rest.cpu', group: GROUP, label: `agent CPU at rest (${(plan.restWindowMs / 1000).toFixed(0)} s window)`, value: rest.cpuMsPerMin, unit: 'ms/min' },
+    { id: 'scale.fill', group: GROUP, label: `first fill: ${run.streams} streams for ${pods} pods, all first messages`, value: fillMs, unit: 'ms' },
+    ...upstreamFigures('rest', 'at rest with streams open', rest.calls, plan.restWindowMs, true),
+  ];
+}
+
+/** A freshly restarted agent with the node's pods and no traffic. */
+async function idle(run: Run, agent: AgentHandle): Promise<Figure[]> {
+  const { plan, node } = run;
+  await sleepMs(Math.min(5_000, plan.idleWindowMs)); // start-up work (JIT, first GCs) is not idling
+  const w = await window(agent, node, plan.idleWindowMs);
+  const retained = await agent.usage(true);
+  return [
+    { id: 'idle.cpu', group: GROUP, label: `agent CPU idle, ${node.workloadPods.length} pods, no traffic (${(plan.idleWindowMs / 1000).toFixed(0)} s window)`, value: w.cpuMsPerMin, unit: 'ms/min' },
+    { id: 'idle.rss', group: GROUP, label: 'agent RSS idle after restart (no streams)', value: w.end.rssBytes / MB, unit: 'MB' },
+    { id: 'idle.retainedHeap', group: GROUP, label: 'agent heapUsed idle after a forced full GC (retained)', value: retained.heapUsedBytes / MB, unit: 'MB' },
+    ...upstreamFigures('idle', 'idle, no traffic', w.calls, plan.idleWindowMs, false),
+  ];
+}
+
+/** Every pod asks again after the restart; where the time goes (agent or doubles) and the bound. */
+async function reissue(run: Run, agent: AgentHandle): Promise<Figure[]> {
+  const { node } = run;
+  await agent.drainProbes();
+  const before = node.upstreamCalls();
+  const agentBefore = await agent.usage();
+  const doublesBefore = process.cpuUsage();
+  const reissueMs = await placeAll(run, agent);
+  const doublesCpu = process.cpuUsage(doublesBefore);
+  const agentCpuMs = (await agent.usage()).cpuMs - agentBefore.cpuMs;
+  const { records, maxInjectsInFlight } = await agent.drainProbes();
+  const injects = node.upstreamCalls().inject - before.inject;
+  const injectMs = summarize(records.filter((r) => r.kind === 'inject').map((r) => r.ms));
+  return [
+    { id: 'scale.reissue', group: GROUP, label: `full-node re-issue after restart: ${node.workloadPods.length} pods (${injects} injects), all ${run.streams} streams served`, value: reissueMs, unit: 'ms' },
+    { id: 'scale.reissue.inject', group: GROUP, label: '  inject_client_cert round trip during re-issue (Conjur + exec, 8 at a time), p50', value: injectMs.p50, unit: 'ms' },
+    { id: 'scale.reissue.agentCpu', group: GROUP, label: '  agent CPU during re-issue', value: agentCpuMs, unit: 'ms' },
+    { id: 'scale.reissue.doublesCpu', group: GROUP, label: "  doubles' CPU during re-issue (run-all's process: Conjur, API server, exec, kubelet)", value: (doublesCpu.user + doublesCpu.system) / 1000, unit: 'ms' },
+    { id: 'scale.reissue.concurrency', group: GROUP, label: 'most inject calls in flight at once during re-issue (bound: conjur.maxConcurrentIssuances = 8)', value: maxInjectsInFlight, unit: 'calls', target: { text: 'never above the bound (8)', met: maxInjectsInFlight <= 8 } },
+  ];
+}
+
+/** Milliseconds until every pod's streams are open and have their first message. */
+async function placeAll(run: Run, agent: AgentHandle): Promise<number> {
+  const started = process.hrtime.bigint();
+  const placement = { socketPath: agent.socketPath, streamsPerPod: run.plan.streamsPerPod, connectionsPerClient: run.plan.connectionsPerClient };
+  await placeStreams(run.node, agent, run.clients, run.node.workloadPods, placement);
+  await awaitFirstMessages(run.clients, WAIT_MS);
+  return elapsedMs(started);
 }
 
 interface Window {
