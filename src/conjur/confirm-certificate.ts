@@ -36,14 +36,23 @@ export function confirmCertificate(pem: string, expected: ConfirmExpectation): C
   }
   const [leafDer] = ders;
   if (ders.length !== 1 || leafDer === undefined) return fail('parse', `injected file holds ${ders.length} certificates, expected 1`);
+  // The key check comes first and uses the native parser: while waiting, the same stale file may
+  // be seen many times, and only a certificate for our key is worth the full (pkijs) parse.
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(leafDer);
+  } catch {
+    return fail('parse', 'injected certificate cannot be parsed');
+  }
+  const spki = leaf.publicKey.export({ type: 'spki', format: 'der' });
+  if (!spki.equals(expected.publicKeySpkiDer)) return fail('public-key', 'certificate public key is not the key of this issuance');
   let facts: ReturnType<typeof certificateFacts>;
   try {
     facts = certificateFacts(leafDer);
   } catch {
     return fail('parse', 'injected certificate cannot be parsed');
   }
-  if (!facts.publicKeySpkiDer.equals(expected.publicKeySpkiDer)) return fail('public-key', 'certificate public key is not the key of this issuance');
-  if (expected.authorities !== undefined && !issuedByOneOf(leafDer, expected.authorities)) {
+  if (expected.authorities !== undefined && !issuedByOneOf(leaf, expected.authorities)) {
     return fail('issuer', 'certificate does not verify against the authn-k8s CA');
   }
   if (facts.uriSans.length !== 1 || facts.uriSans[0] !== expected.spiffeId) {
@@ -59,8 +68,7 @@ export function confirmCertificate(pem: string, expected: ConfirmExpectation): C
 }
 
 /** Signature and issuer name both match one of the CA certificates. */
-function issuedByOneOf(leafDer: Buffer, authorities: readonly Buffer[]): boolean {
-  const leaf = new X509Certificate(leafDer);
+function issuedByOneOf(leaf: X509Certificate, authorities: readonly Buffer[]): boolean {
   return authorities.some((der) => {
     try {
       const ca = new X509Certificate(der);

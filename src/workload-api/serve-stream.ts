@@ -56,6 +56,8 @@ async function runStream<Req, Res>(
     if (!peer) throw new WorkloadApiError('unknown-peer', `no peer credentials stored for connection ${call.getPeer()}`);
     const send = (message: Res) => sendWithBackpressure(call, message, controller.signal);
     await body({ peer, signal: controller.signal, send, logFields });
+    // A call the client cancelled ends its subscription normally: no error (and stack) to build.
+    if (controller.signal.reason === CANCELLED_BY_CLIENT) return;
     throw new WorkloadApiError('stream-ended', 'subscription ended without an error');
   } catch (error) {
     const outcome: unknown = controller.signal.aborted ? controller.signal.reason : error;
