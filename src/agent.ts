@@ -165,8 +165,6 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   });
   const metricsServer = new MetricsServer(metrics, logger);
 
-  const loops = [verifier.run(background.signal), agentIdentity.run(background.signal), (fileBundle ?? (bundles as ConjurBundleSource)).run(background.signal)];
-  for (const loop of loops) loop.catch((error: unknown) => logger.error('Background task failed', { [F.cause]: describeError(error) }));
   // gRPC health mirrors /ready, so `conjur-spiffe-agent healthcheck` on the socket tells the same story.
   const stopHealthSync = syncServing(clock, () => health.readiness().ready, (ready) => api.health.setServing(ready));
 
@@ -185,6 +183,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     client.close();
     throw error;
   }
+  // Started only once the socket is ours: an agent that cannot serve (another agent owns the
+  // socket path) must not log in to Conjur or watch the API server on its way out.
+  const loops = [verifier.run(background.signal), agentIdentity.run(background.signal), (fileBundle ?? (bundles as ConjurBundleSource)).run(background.signal)];
+  for (const loop of loops) loop.catch((error: unknown) => logger.error('Background task failed', { [F.cause]: describeError(error) }));
   logger.info('Agent started', { [F.socketPath]: config.socketPath, node: config.nodeName, trustDomain: config.trustDomain.name });
 
   let closing: Promise<void> | undefined;

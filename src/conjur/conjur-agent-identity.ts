@@ -52,6 +52,15 @@ const EXPIRY_MARGIN_MS = 60_000;
 const MIN_USABLE_MS = 30_000;
 
 /**
+ * A margin before expiry, at most half the token's lifetime: Conjur's token TTL is configurable,
+ * and with tokens shorter than the fixed margin no fresh token would ever count as usable, so
+ * every reader would wake the loop into an endless burst of authenticate calls.
+ */
+function marginFor(token: ConjurAccessToken, capMs: number): number {
+  return Math.min(capMs, Math.max(0, token.expiresAt - token.issuedAt) / 2);
+}
+
+/**
  * The agent's own Conjur identity (the classic authn-k8s flow, its own pod as injection target),
  * kept fresh by run(). Only run() authenticates; readers wait for a usable token. A 401 on
  * authenticate drops the certificate and logs in again once (the CA may have been rotated); a
@@ -85,7 +94,8 @@ export class ConjurAgentIdentity {
         const token = await this.authenticate(signal);
         failures = 0;
         this.failure = undefined;
-        delayMs = Math.max(1_000, Math.min(this.options.refreshIntervalMs ?? DEFAULT_REFRESH_MS, token.expiresAt - this.clock.now() - EXPIRY_MARGIN_MS));
+        const refreshInMs = token.expiresAt - this.clock.now() - marginFor(token, EXPIRY_MARGIN_MS);
+        delayMs = Math.max(1_000, Math.min(this.options.refreshIntervalMs ?? DEFAULT_REFRESH_MS, refreshInMs));
       } catch (error) {
         if (signal.aborted) break;
         this.failure = { since: this.failure?.since ?? this.clock.now(), reason: describeError(error) };
@@ -99,7 +109,7 @@ export class ConjurAgentIdentity {
   /** A token valid for at least 30 s more; waits (abortably) while there is none. */
   async token(signal: AbortSignal, rejected?: ConjurAccessToken): Promise<ConjurAccessToken> {
     for await (const token of this.tokens.subscribe(signal)) {
-      const usable = token !== rejected ? this.usable(token, MIN_USABLE_MS) : undefined;
+      const usable = token !== rejected ? this.usable(token, marginFor(token, MIN_USABLE_MS)) : undefined;
       if (usable) return usable;
       this.wake.abort();
     }

@@ -106,7 +106,8 @@ export class WorkloadEndpoint {
     for (const socket of this.sockets) socket.destroy();
     this.api.grpcServer.forceShutdown();
     await this.removeSocketFile();
-    this.logger.info('Workload endpoint closed', { [F.socketPath]: this.options.socketPath });
+    // An endpoint that never listened (the path belongs to another agent) closed nothing there.
+    if (this.socketInode !== undefined) this.logger.info('Workload endpoint closed', { [F.socketPath]: this.options.socketPath });
   }
 
   private async removeSocketFile(): Promise<void> {

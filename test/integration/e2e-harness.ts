@@ -1,23 +1,24 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { X509Certificate } from 'node:crypto';
 import { expect } from '@jest/globals';
+import { startAgent } from '../../src/agent.js';
 import type { Agent } from '../../src/agent.js';
 import type { Clock } from '../../src/async/index.js';
 import type { ConfigOverrides } from '../../src/config/index.js';
+import { createJsonLogger } from '../../src/log/index.js';
 import type { Logger } from '../../src/log/index.js';
-import { startAgent } from '../../src/agent.js';
 import { nodeAgentConfig } from '../support/node-agent.js';
 import type { SimulatedNode } from '../support/simulated-node.js';
-import { recordingLogger } from '../support/workload-endpoint-fixture.js';
+import { eventually, recordingLogger } from '../support/workload-endpoint-fixture.js';
 import type { LogRecord } from '../support/workload-endpoint-fixture.js';
 
 // The end-to-end suite's common ground: the real agent on a SimulatedNode with every log line
 // recorded, what an operator can query (/ready, /metrics, the log), and the check that an agent
 // left nothing behind when it closed.
 
-export { eventually } from '../support/workload-endpoint-fixture.js';
+export { eventually };
 export type { LogRecord } from '../support/workload-endpoint-fixture.js';
 
 export interface RecordedAgent {
@@ -25,26 +26,46 @@ export interface RecordedAgent {
   readonly logs: LogRecord[];
 }
 
+export interface RecordedAgentOptions {
+  overrides?: ConfigOverrides;
+  /** Instead of recording into `logs`. */
+  logger?: Logger;
+  clock?: Clock;
+  logs?: LogRecord[];
+  /**
+   * Wait until /ready says ready (default true): the agent has its own Conjur token and the
+   * bundle, so tests that then change the Conjur double's behaviour do not change the agent's
+   * own login, and callers are not turned away because the bundle is still loading.
+   */
+  untilReady?: boolean;
+}
+
 /** The agent as the DaemonSet runs it, against `node`, logging into `logs`. */
-export async function startRecordedAgent(
-  node: SimulatedNode,
-  options: { overrides?: ConfigOverrides; logger?: Logger; clock?: Clock; logs?: LogRecord[] } = {},
-): Promise<RecordedAgent> {
+export async function startRecordedAgent(node: SimulatedNode, options: RecordedAgentOptions = {}): Promise<RecordedAgent> {
   const logs = options.logs ?? [];
+  const recorder = recordingLogger(logs);
+  // E2E_VERBOSE=1 also prints every line to stderr as it is logged, for debugging a failing test.
+  const logger = options.logger ?? (process.env['E2E_VERBOSE'] ? teeLogger(recorder, createJsonLogger({ level: 'debug' })) : recorder);
   const agentPod = node.pods.get('conjur-spiffe/conjur-spiffe-agent-x7k2q') ?? node.addAgentPod();
   const config = nodeAgentConfig(node, agentPod, options.overrides);
-  const agent = await startAgent(config, { logger: options.logger ?? recordingLogger(logs), ...(options.clock ? { clock: options.clock } : {}) });
+  const agent = await startAgent(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  if (options.untilReady ?? true) await eventually(() => agent.health.readiness().ready, 20_000);
   return { agent, logs };
+}
+
+function teeLogger(a: Logger, b: Logger): Logger {
+  const both =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      a[level](message, fields);
+      b[level](message, fields);
+    };
+  return { debug: both('debug'), info: both('info'), warn: both('warn'), error: both('error'), child: (fields) => teeLogger(a.child(fields), b.child(fields)) };
 }
 
 /** Log lines with this message (and, if given, whose fields match). */
 export function linesOf(logs: readonly LogRecord[], message: string, fields: Record<string, unknown> = {}): LogRecord[] {
   return logs.filter((r) => r.message === message && Object.entries(fields).every(([k, v]) => (v instanceof RegExp ? v.test(String(r.fields[k])) : r.fields[k] === v)));
-}
-
-/** One line per record, as an operator would read it: level, message, fields. */
-export function renderLogs(logs: readonly LogRecord[]): string {
-  return logs.map((r) => `${r.level} ${r.message} ${JSON.stringify(r.fields)}`).join('\n');
 }
 
 /** After close(): no connection, stream, subscription or cached identity left, and no socket file. */

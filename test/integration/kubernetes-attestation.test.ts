@@ -57,8 +57,8 @@ describe('Kubernetes workload attestation over the Workload API socket', () => {
     const injects = node.conjur.calls.inject;
     const [report] = await runWorkload(node, undefined, 'x509');
     expect(report).toMatchObject({ event: 'error', code: status.PERMISSION_DENIED, details: 'no identity issued' });
-    expect(linesOf(logs, 'Caller is not a workload', { pid: report!.pid })).toEqual([
-      expect.objectContaining({ level: 'info', fields: expect.objectContaining({ reason: expect.stringMatching(/not .*pod|no container/) }) }),
+    expect(linesOf(logs, 'Caller is not a workload', { component: 'attestation', pid: report!.pid })).toEqual([
+      expect.objectContaining({ level: 'info', fields: expect.objectContaining({ reason: expect.stringMatching(/^locate-container: process is not in a container/) }) }),
     ]);
     expect(node.conjur.calls.inject).toBe(injects);
   });
@@ -106,18 +106,23 @@ describe('Kubernetes workload attestation over the Workload API socket', () => {
       const process = await caller(pod);
       const outcome = await firstX509(process);
       expect(describeOutcome(outcome)).toBe(`${status.PERMISSION_DENIED}: no identity issued`);
-      expect(linesOf(logs, 'Caller is not a workload', { pid: process.pid, reason: c.reason })).toHaveLength(1);
+      expect(linesOf(logs, 'Caller is not a workload', { component: 'attestation', pid: process.pid, reason: c.reason })).toHaveLength(1);
       expect(node.conjur.calls.inject).toBe(injects);
       expect(linesOf(logs, 'Issued X509-SVID', { podUid: pod.uid })).toHaveLength(0);
     });
   }
 
   const kubeletFailures: { name: string; given: () => void; cause: RegExp; undo?: () => void }[] = [
-    { name: 'answers 401', given: () => node.kubelet.failNext(401), cause: /401/ },
-    { name: 'answers 403', given: () => node.kubelet.failNext(403), cause: /403/ },
-    { name: 'answers 500', given: () => node.kubelet.failNext(500), cause: /500/ },
-    { name: 'does not answer within the request timeout', given: () => node.kubelet.setDelayMs(5_000), cause: /tim/i, undo: () => node.kubelet.setDelayMs(0) },
-    { name: 'answers with malformed JSON', given: () => node.kubelet.setMalformedNext(), cause: /json|parse|unexpected/i },
+    { name: 'answers 401', given: () => node.kubelet.failNext(401), cause: /^kubelet returned 401 for \/pods$/ },
+    { name: 'answers 403', given: () => node.kubelet.failNext(403), cause: /^kubelet returned 403 for \/pods$/ },
+    { name: 'answers 500', given: () => node.kubelet.failNext(500), cause: /^kubelet returned 500 for \/pods$/ },
+    {
+      name: 'does not answer within the request timeout',
+      given: () => node.kubelet.setDelayMs(5_000),
+      cause: /^kubelet request timed out after 500 ms$/,
+      undo: () => node.kubelet.setDelayMs(0),
+    },
+    { name: 'answers with malformed JSON', given: () => node.kubelet.setMalformedNext(), cause: /^kubelet returned malformed JSON/ },
   ];
   for (const c of kubeletFailures) {
     it(`answers Unavailable when the kubelet ${c.name}, logs the cause, and recovers`, async () => {

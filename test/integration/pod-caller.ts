@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import type { ClientReadableStream } from '@grpc/grpc-js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { status } from '@grpc/grpc-js';
+import type { ClientReadableStream } from '@grpc/grpc-js';
 import { StreamReader, WorkloadClient } from '../support/workload-client.js';
 import type { StreamEnd } from '../support/workload-client.js';
 import type { SimulatedNode, SimulatedPod } from '../support/simulated-node.js';
@@ -89,10 +90,12 @@ export async function openPodCallers(node: SimulatedNode, pod: SimulatedPod | un
   const child = spawn('perl', ['-e', LAUNCHER, dir, String(count), node.socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const started = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot start perl, which the pod callers need: ${error.message}`))));
+  started.catch(() => {}); // only the race below reports it
   const callers: PodCaller[] = [];
   const group = { child, exited };
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       const [index, pid] = line.split(' ').map(Number) as [number, number];
@@ -106,6 +109,7 @@ export async function openPodCallers(node: SimulatedNode, pod: SimulatedPod | un
     });
     void exited.then(() => reject(new Error(`caller launcher exited after ${callers.length} of ${count} callers: ${stderr.trim()}`)));
   });
+  await Promise.race([ready, started]);
   return callers;
 }
 
@@ -152,7 +156,22 @@ export function firstToken(caller: PodCaller): Promise<Outcome<FetchConjurTokenR
   return first<FetchConjurTokenResponse__Output>(caller.client.fetchConjurToken());
 }
 
-/** The SPIFFE ID a caller was served, or the failure as `<code>: <details>` (for table asserts). */
-export function describeOutcome(outcome: Outcome<X509SVIDResponse__Output>): string {
-  return outcome.kind === 'message' ? (outcome.message.svids[0]?.spiffe_id ?? 'no svid') : `${outcome.code}: ${outcome.details}`;
+/**
+ * Asks again after Unavailable, every `retryMs`, as SPIFFE clients do (go-spiffe backs off and
+ * retries): the first message, or the last status once `limitMs` has passed.
+ */
+export async function x509WithRetries(caller: PodCaller, retryMs = 200, limitMs = 20_000): Promise<Outcome<X509SVIDResponse__Output> & { unavailable: number }> {
+  const deadline = Date.now() + limitMs;
+  for (let unavailable = 0; ; unavailable++) {
+    const outcome = await firstX509(caller);
+    if (outcome.kind === 'message' || outcome.code !== status.UNAVAILABLE || Date.now() > deadline) return { ...outcome, unavailable };
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
+}
+
+/** What a caller was served (the SVID's SPIFFE ID, the token's login) or `<code>: <details>`, for table asserts. */
+export function describeOutcome(outcome: Outcome<X509SVIDResponse__Output> | Outcome<FetchConjurTokenResponse__Output>): string {
+  if (outcome.kind === 'status') return `${outcome.code}: ${outcome.details}`;
+  const message = outcome.message;
+  return 'svids' in message ? (message.svids[0]?.spiffe_id ?? 'no svid') : message.login;
 }
