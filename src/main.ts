@@ -39,7 +39,9 @@ const actions: CliActions = {
   },
 
   async debugAttest(options, signal) {
-    const config = loadOrExplain(() => loadConfig({ env: process.env, overrides: { procRoot: options.procRoot } }));
+    const config = loadOrExplain(() =>
+      loadConfig({ env: process.env, ...(options.configFile ? { file: options.configFile } : {}), overrides: { procRoot: options.procRoot } }),
+    );
     const { attestor, resolver, close } = debugAttestation(config);
     try {
       return await debugAttest({ pid: options.pid, attestor, resolver, signal });
@@ -91,13 +93,17 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
+/** From dist/src/main.js (installed) or src/main.ts (a checkout), package.json is above. */
 function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
+  for (const path of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'conjur-spiffe-agent' && pkg.version) return pkg.version;
+    } catch {
+      // try the next place
+    }
   }
+  return 'unknown';
 }
 
 process.exitCode = await runCli(process.argv.slice(2), actions, { ...processCliContext(), version: packageVersion() });

@@ -38,8 +38,9 @@ export function debugCommand(runtime: Runtime, actions: CliActions, subcommandRe
     .description('Attest a local process as a Workload API call would, and print every step as JSON')
     .requiredOption('--pid <pid>', 'process id to attest', parsePid)
     .option('--proc-root <dir>', 'where the host’s /proc is mounted', '/proc')
-    .action(async (options: { pid: number; procRoot: string }) => {
-      const report = await actions.debugAttest({ pid: options.pid, procRoot: options.procRoot }, runtime.signal);
+    .option('--config <file>', 'the agent’s configuration file, as given to `run` (for the kubelet and API server settings)')
+    .action(async (options: { pid: number; procRoot: string; config?: string }) => {
+      const report = await actions.debugAttest({ pid: options.pid, procRoot: options.procRoot, configFile: options.config }, runtime.signal);
       runtime.out(`${JSON.stringify(report, null, 2)}\n`);
       if (!report.ok) {
         const where = report.failure ? ` at ${report.failure.step}: ${report.failure.message}` : '';

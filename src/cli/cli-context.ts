@@ -34,6 +34,8 @@ export interface DebugAttestCommandOptions {
   readonly pid: number;
   /** Where the host's /proc is mounted (default /proc). */
   readonly procRoot: string;
+  /** The agent's configuration file, as for `run`. */
+  readonly configFile?: string | undefined;
 }
 
 /** `validate`: check a configuration file without starting anything. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startConjur } from '../doubles/conjur.js';
@@ -202,6 +202,7 @@ export class SimulatedNode {
     mkdirSync(dir, { recursive: true });
     const podSlice = `kubepods-besteffort-pod${pod.uid.replace(/-/g, '_')}.slice`;
     writeFileSync(join(dir, 'cgroup'), `0::/kubepods.slice/kubepods-besteffort.slice/${podSlice}/cri-containerd-${pod.containerId}.scope\n`);
+    copyStatus(pid, dir);
   }
 
   /** Gives `pid` the cgroup file of a host process (not in any pod). */
@@ -209,6 +210,7 @@ export class SimulatedNode {
     const dir = join(this.dirs.procRoot, String(pid));
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'cgroup'), '0::/user.slice/user-1000.slice/session-2.scope\n');
+    copyStatus(pid, dir);
   }
 
   /**
@@ -240,6 +242,15 @@ export class SimulatedNode {
 
   private syncKubelet(): void {
     this.kubelet.setPods([...this.pods.values()].map((p) => p.json));
+  }
+}
+
+/** The process's real status (uid, gid), which `debug attest` reads when it has only a pid. */
+function copyStatus(pid: number, dir: string): void {
+  try {
+    writeFileSync(join(dir, 'status'), readFileSync(`/proc/${pid}/status`)); // /proc files report size 0: copy by reading
+  } catch {
+    // The process already exited: attestation will say so.
   }
 }
 

@@ -30,7 +30,7 @@ export interface ForkOptions {
 /** Forks `test/bench/<module>` and waits for its `ready` event. */
 export async function forkBenchChild(module: string, options: ForkOptions = {}): Promise<BenchChild> {
   const file = fileURLToPath(new URL(`../${module}${SOURCE_MODE ? '.ts' : '.js'}`, import.meta.url));
-  const loader = SOURCE_MODE ? ['--import', fileURLToPath(new URL('./register-ts.mjs', import.meta.url))] : [];
+  const loader = SOURCE_MODE ? ['--import', fileURLToPath(new URL('../../support/register-ts.mjs', import.meta.url))] : [];
   const child = fork(file, [...(options.args ?? [])], {
     execArgv: [...loader, ...(options.execArgv ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
