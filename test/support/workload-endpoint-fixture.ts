@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkloadApiServer, WorkloadEndpoint } from '../../src/workload-api/index.js';
 import type { WorkloadApiServer } from '../../src/workload-api/index.js';
-import type { LogFields, Logger, LogLevel } from '../../src/log/index.js';
 import type { Clock } from '../../src/async/index.js';
 import { FakeAttestor } from '../fakes/fake-attestor.js';
 import { FakeIdentityResolver } from '../fakes/fake-identity-resolver.js';
@@ -11,18 +10,11 @@ import type { FakeSvidSubscriptions } from '../fakes/fake-svid-subscriptions.js'
 import { FakeTokenSubscriptions } from '../fakes/fake-token-subscriptions.js';
 import { WorkloadClient } from './workload-client.js';
 import type { WorkloadClientOptions } from './workload-client.js';
+import { recordingLogger } from '../fakes/recording-logger.js';
+import type { LogRecord } from '../fakes/recording-logger.js';
 
-export interface LogRecord {
-  level: LogLevel;
-  message: string;
-  fields: LogFields;
-}
-
-/** A Logger that keeps every line, so tests can check what operators would see. */
-export function recordingLogger(records: LogRecord[] = [], bound: LogFields = {}): Logger & { records: LogRecord[] } {
-  const at = (level: LogLevel) => (message: string, fields: LogFields = {}) => records.push({ level, message, fields: { ...bound, ...fields } });
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (fields) => recordingLogger(records, { ...bound, ...fields }) };
-}
+export { recordingLogger };
+export type { LogRecord };
 
 /** A real Workload Endpoint on a Unix socket in a fresh temp dir, with fakes behind its ports. */
 export interface TestEndpoint {

@@ -2,27 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { KubernetesAttestor } from '../../../src/attestation/index.js';
 import type { PodInfo } from '../../../src/attestation/index.js';
-import type { LogFields, Logger, LogLevel } from '../../../src/log/index.js';
 import type { Peer } from '../../../src/peer/index.js';
 import type { Attestor } from '../../../src/workload-api/index.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { FakePodSource, toPodInfo } from '../../fakes/fake-pod-source.js';
 import { FakePodVerifier } from '../../fakes/fake-pod-verifier.js';
 import { TempProcRoot, spawnWorkload, stopWorkload } from './temp-proc-root.js';
+import { recordingLogger } from '../../fakes/recording-logger.js';
+import type { LogRecord } from '../../fakes/recording-logger.js';
 
 export const NODE = 'node-a';
 
-export interface LogRecord {
-  level: LogLevel;
-  message: string;
-  fields: LogFields;
-}
-
-/** A Logger that keeps every line, so tests can check what operators would see. */
-export function recordingLogger(records: LogRecord[] = [], bound: LogFields = {}): Logger & { records: LogRecord[] } {
-  const at = (level: LogLevel) => (message: string, fields: LogFields = {}) => records.push({ level, message, fields: { ...bound, ...fields } });
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (f) => recordingLogger(records, { ...bound, ...f }) };
-}
+export { recordingLogger };
+export type { LogRecord };
 
 /** A pod on this node whose `api` container the workload process runs in. */
 export function workloadPod(overrides: Partial<Parameters<typeof toPodInfo>[0]> = {}): PodInfo & { apiContainerId: string } {
