@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { agentEnvironment as nodeAgentEnvironment } from '../support/node-agent.js';
 import type { DemoCluster } from './demo-cluster.js';
 import { EventLog } from './event-log.js';
 
@@ -19,17 +20,7 @@ export const AGENT_MAIN = fileURLToPath(new URL('../../src/main.js', import.meta
 
 /** What a DaemonSet's env section and downward API would set (daemonset/daemon-set.yaml). */
 export function agentEnvironment(cluster: DemoCluster): Record<string, string> {
-  const { node, agentPod } = cluster;
-  return {
-    CONJUR_APPLIANCE_URL: node.conjur.url,
-    CONJUR_AUTHN_URL: `${node.conjur.url}/authn-k8s/${node.conjur.serviceId}`,
-    CONJUR_ACCOUNT: node.conjur.account,
-    CONJUR_AUTHN_LOGIN: agentPod.login,
-    CONJUR_CERT_FILE: node.dirs.conjurCaFile,
-    MY_NODE_NAME: node.options.nodeName,
-    MY_POD_NAME: agentPod.name,
-    MY_POD_NAMESPACE: agentPod.namespace,
-  };
+  return nodeAgentEnvironment(cluster.node, cluster.agentPod);
 }
 
 /** The agent's YAML settings: the node's paths instead of the DaemonSet's mounts, ports picked by the OS. */

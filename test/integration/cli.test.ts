@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { agentEnvironment } from '../support/node-agent.js';
 import { SimulatedNode } from '../support/simulated-node.js';
 import type { SimulatedPod } from '../support/simulated-node.js';
 
@@ -59,16 +60,7 @@ describe('conjur-spiffe-agent (the command line)', () => {
         '',
       ].join('\n'),
     );
-    env = {
-      CONJUR_APPLIANCE_URL: node.conjur.url,
-      CONJUR_AUTHN_URL: `${node.conjur.url}/authn-k8s/${node.conjur.serviceId}`,
-      CONJUR_ACCOUNT: node.conjur.account,
-      CONJUR_AUTHN_LOGIN: agentPod.login,
-      CONJUR_CERT_FILE: node.dirs.conjurCaFile,
-      MY_NODE_NAME: node.options.nodeName,
-      MY_POD_NAME: agentPod.name,
-      MY_POD_NAMESPACE: agentPod.namespace,
-    };
+    env = agentEnvironment(node, agentPod);
   }, 30_000);
 
   afterAll(async () => {

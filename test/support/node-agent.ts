@@ -9,19 +9,24 @@ import type { SimulatedNode, SimulatedPod } from './simulated-node.js';
 // The real agent, configured exactly as a DaemonSet pod would be (environment + settings), but
 // pointed at a SimulatedNode: its kubelet, API server (kubeconfig), Conjur, pods dir and procfs.
 
+/** What a DaemonSet's env section and downward API would set (daemonset/daemon-set.yaml). */
+export function agentEnvironment(node: SimulatedNode, agentPod: SimulatedPod): Record<string, string> {
+  return {
+    CONJUR_APPLIANCE_URL: node.conjur.url,
+    CONJUR_AUTHN_URL: `${node.conjur.url}/authn-k8s/${node.conjur.serviceId}`,
+    CONJUR_ACCOUNT: node.conjur.account,
+    CONJUR_AUTHN_LOGIN: agentPod.login,
+    CONJUR_CERT_FILE: node.dirs.conjurCaFile,
+    MY_NODE_NAME: node.options.nodeName,
+    MY_POD_NAME: agentPod.name,
+    MY_POD_NAMESPACE: agentPod.namespace,
+  };
+}
+
 export function nodeAgentConfig(node: SimulatedNode, agentPod: SimulatedPod, overrides: ConfigOverrides = {}): AgentConfig {
-  const { dirs, conjur } = node;
+  const { dirs } = node;
   return loadConfig({
-    env: {
-      CONJUR_APPLIANCE_URL: conjur.url,
-      CONJUR_AUTHN_URL: `${conjur.url}/authn-k8s/${conjur.serviceId}`,
-      CONJUR_ACCOUNT: conjur.account,
-      CONJUR_AUTHN_LOGIN: agentPod.login,
-      CONJUR_CERT_FILE: dirs.conjurCaFile,
-      MY_NODE_NAME: node.options.nodeName,
-      MY_POD_NAME: agentPod.name,
-      MY_POD_NAMESPACE: agentPod.namespace,
-    },
+    env: agentEnvironment(node, agentPod),
     overrides: {
       trustDomain: node.options.trustDomain,
       socketPath: node.socketPath,
