@@ -1,7 +1,7 @@
 import { createServer, Agent } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TestCa } from '../support/test-ca.js';
+import { LoopbackListener } from './loopback-listener.js';
 import { handleAuthenticate } from './conjur/authenticate-handler.js';
 import { FailureQueue } from './conjur/context.js';
 import type { ConjurContext, ConjurRoute, InjectionKnobs } from './conjur/context.js';
@@ -126,7 +126,6 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
   const injection: InjectionKnobs = { delayMs: 0, mode: 'normal' };
   let tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TTL_SECONDS;
   let execTimeoutMs = options.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-  let down = false;
 
   const ctx: ConjurContext = {
     state,
@@ -178,23 +177,14 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     }
   };
 
-  const sockets = new Set<Socket>();
   const server = createServer({ cert: serverCert.certPem, key: serverCert.keyPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     dispatch(req, res).catch((error: unknown) => {
       serverLog.push(`unexpected: ${String(error)}`);
       if (!res.headersSent) sendHead(req, res, 500);
     });
   });
-  server.on('connection', (socket: Socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listener = new LoopbackListener(server);
+  const port = await listener.listen();
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -235,10 +225,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     setServiceEnabled: (id, enabled) => void (state.services.has(id) && state.services.set(id, enabled)),
     failNext: (route, status, times = 1) => failures.push(route, status, times),
     clearFailures: () => failures.clear(),
-    setDown(value) {
-      down = value;
-      if (down) for (const socket of sockets) socket.destroy();
-    },
+    setDown: (value) => listener.setDown(value),
     async whenIdle() {
       while (pending.size > 0) await Promise.all([...pending]);
     },
@@ -246,9 +233,8 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     async close() {
       closing.abort();
       await Promise.all([...pending]);
-      for (const socket of sockets) socket.destroy();
       kubeAgent.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close();
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TestCa } from '../support/test-ca.js';
+import { LoopbackListener } from './loopback-listener.js';
 import { KubeApiPodStore } from './kube-api-pod-store.js';
 import type { PodChange, PodObject } from './kube-api-pod-store.js';
 import { WatchStreams } from './kube-api-watch.js';
@@ -66,10 +66,8 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApiDoub
   const requests: KubeApiRequest[] = [];
   const failures: { status: number; pattern: RegExp | undefined }[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
   let token = options.token;
   let delay: { ms: number; match: RegExp | undefined } = { ms: 0, match: undefined };
-  let down = false;
 
   const later = (fn: () => void, ms: number) => {
     const timer = setTimeout(() => {
@@ -93,16 +91,8 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApiDoub
     if (delay.ms > 0 && (!delay.match || delay.match.test(url.pathname + url.search))) later(() => respond(req, res, url), delay.ms);
     else respond(req, res, url);
   });
-  server.on('connection', (socket: Socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listener = new LoopbackListener(server);
+  const port = await listener.listen();
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -125,18 +115,13 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApiDoub
     setToken: (next) => (token = next),
     failNext: (status, times = 1, pattern) => failures.push(...Array.from({ length: times }, () => ({ status, pattern }))),
     setDelayMs: (ms, match) => (delay = { ms, match }),
-    setDown(value) {
-      down = value;
-      if (down) for (const socket of sockets) socket.destroy();
-    },
+    setDown: (value) => listener.setDown(value),
     dropWatches: () => watches.endAll(),
     compactHistory: () => pods.compact(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      for (const timer of timers) clearTimeout(timer);
+      return listener.close();
+    },
   };
 }
 

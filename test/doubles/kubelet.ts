@@ -1,8 +1,8 @@
 import { STATUS_CODES, createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { TestCa } from '../support/test-ca.js';
+import { LoopbackListener } from './loopback-listener.js';
 
 // A kubelet's `GET /pods` over HTTPS with bearer-token auth, answering PodList JSON exactly as a
 // real kubelet does (see /work/shared/data/kubelet), with knobs for the failures the agent must
@@ -40,13 +40,8 @@ export async function startKubelet(options: KubeletOptions): Promise<KubeletDoub
     const cert = await options.ca.issueServerCert();
     server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, handler);
   }
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listener = new LoopbackListener(server);
+  const port = await listener.listen();
   const url = `${options.readOnly ? 'http' : 'https'}://127.0.0.1:${port}`;
 
   return {
@@ -59,12 +54,10 @@ export async function startKubelet(options: KubeletOptions): Promise<KubeletDoub
     setDelayMs: (ms) => (state.delayMs = ms),
     setMalformedNext: () => (state.malformedNext = true),
     setToken: (token) => (state.token = token),
-    close: () =>
-      new Promise<void>((resolve) => {
-        state.cancelDelays();
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      state.cancelDelays();
+      return listener.close();
+    },
   };
 }
 
