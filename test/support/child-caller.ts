@@ -1,27 +1,48 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 
 // A real, separate process that calls FetchX509SVID over the socket: the only honest way to test
-// kernel peer credentials (another pid, another uid). It runs from the package root so that
-// require() finds grpc-js and proto/, and reports one JSON line per event on stdout.
+// kernel peer credentials (another pid, another uid). It reports one JSON line per event on stdout.
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
+// Only Node built-ins (a gRPC call is HTTP/2 plus a 5-byte frame): a caller running as another
+// uid may not be able to read this checkout's node_modules (a clone under a 0700 directory).
 const SCRIPT = `
-const grpc = require('@grpc/grpc-js');
-const loader = require('@grpc/proto-loader');
+const http2 = require('http2');
+const net = require('net');
 const [socketPath, mode] = process.argv.slice(1);
-const definition = loader.loadSync('spiffe/workload/workload.proto', { keepCase: true, longs: String, defaults: true, includeDirs: ['proto'] });
-const { SpiffeWorkloadAPI } = grpc.loadPackageDefinition(definition);
-const client = new SpiffeWorkloadAPI('unix://' + socketPath, grpc.credentials.createInsecure());
 const report = (fields) => process.stdout.write(JSON.stringify({ pid: process.pid, uid: process.getuid(), ...fields }) + '\\n');
-const metadata = new grpc.Metadata();
-metadata.add('workload.spiffe.io', 'true');
-const call = client.FetchX509SVID({}, metadata);
-call.on('data', (m) => { report({ spiffeId: m.svids[0] && m.svids[0].spiffe_id }); if (mode !== 'hold') process.exit(0); });
-call.on('error', (e) => { report({ code: e.code, details: e.details }); process.exit(0); });
+// The first length-delimited field 1 of a protobuf message (svids[0], then its spiffe_id).
+const firstField = (buf) => {
+  if (buf[0] !== 0x0a) return undefined;
+  let len = 0, shift = 0, i = 1;
+  for (;; i++) { len |= (buf[i] & 0x7f) << shift; shift += 7; if (!(buf[i] & 0x80)) break; }
+  return buf.subarray(i + 1, i + 1 + len);
+};
+const session = http2.connect('http://localhost', { createConnection: () => net.connect(socketPath) });
+session.on('error', (e) => { report({ error: e.message }); process.exit(0); });
+const request = session.request({ ':method': 'POST', ':path': '/SpiffeWorkloadAPI/FetchX509SVID', 'content-type': 'application/grpc', te: 'trailers', 'workload.spiffe.io': 'true' });
+let pending = Buffer.alloc(0);
+request.on('data', (chunk) => {
+  pending = Buffer.concat([pending, chunk]);
+  while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
+    const message = pending.subarray(5, 5 + pending.readUInt32BE(1));
+    pending = pending.subarray(5 + message.length);
+    const svid = firstField(message);
+    const id = svid && firstField(svid);
+    report({ spiffeId: id ? id.toString() : undefined });
+    if (mode !== 'hold') process.exit(0);
+  }
+});
+const onStatus = (headers) => {
+  if (headers['grpc-status'] === undefined || headers['grpc-status'] === '0') return;
+  report({ code: Number(headers['grpc-status']), details: decodeURIComponent(headers['grpc-message'] || '') });
+  process.exit(0);
+};
+request.on('response', onStatus);
+request.on('trailers', onStatus);
+request.on('error', (e) => { report({ error: e.message }); process.exit(0); });
+request.end(Buffer.from([0, 0, 0, 0, 0]));
 if (mode === 'hold') { process.stdin.on('end', () => process.exit(0)); process.stdin.resume(); }
 `;
 
@@ -47,7 +68,7 @@ export interface ChildCaller {
 /** 'once' exits after the first message or error; 'hold' keeps the stream open until `release()`. */
 export function spawnCaller(socketPath: string, options: { mode?: 'once' | 'hold'; uid?: number; gid?: number } = {}): ChildCaller {
   const child = spawn(process.execPath, ['-e', SCRIPT, socketPath, options.mode ?? 'once'], {
-    cwd: PACKAGE_ROOT,
+    cwd: '/',
     uid: options.uid,
     gid: options.gid,
     stdio: ['pipe', 'pipe', 'inherit'],
