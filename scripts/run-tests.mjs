@@ -17,14 +17,16 @@ const jest = spawnSync(
 
 let passed = 0;
 let failed = typecheckFailed ? 1 : 0;
+let skipped = 0;
 if (existsSync(resultsFile)) {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
   passed += results.numPassedTests;
   failed += results.numFailedTests;
+  skipped += results.numPendingTests;
   // A suite that fails to load has no failed tests but must still fail the run.
   failed += results.testResults.filter((s) => s.status === 'failed' && s.assertionResults.every((a) => a.status !== 'failed')).length;
 } else {
   failed += 1;
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 && jest.status === 0 ? 0 : 1);
