@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { devCommand, debugCommand, runCommand, validateCommand } from './agent-commands.js';
 import { apiCommand } from './api-commands.js';
+import { checkCommand } from './check-command.js';
 import { processCliContext } from './cli-context.js';
 import type { CliActions, CliContext } from './cli-context.js';
 import { CliError, errorLine } from './cli-error.js';
@@ -42,6 +43,7 @@ export function buildCli(actions: CliActions, context: CliContext = processCliCo
   program.addCommand(helperCommand(runtime));
   program.addCommand(debugCommand(runtime, actions, subcommandRequired));
   program.addCommand(validateCommand(runtime, actions));
+  program.addCommand(checkCommand(runtime, subcommandRequired));
   inheritSettings(program);
   return program;
 }

@@ -27,7 +27,8 @@ const ALLOWED: Record<string, string[]> = {
   health: ['log', 'async'],
   metrics: ['log'],
   client: ['spiffe', 'gen', 'async'],
-  cli: ['client', 'log', 'async', 'spiffe'],
+  'pod-contract': [],
+  cli: ['client', 'log', 'async', 'spiffe', 'pod-contract'],
   '.': ['*'],
 };
 
@@ -43,7 +44,7 @@ const LIBRARY_OWNERS: Record<string, string[]> = {
   commander: ['cli'],
   'prom-client': ['metrics'],
   pino: ['log'],
-  yaml: ['config'],
+  yaml: ['config', 'pod-contract'],
 };
 
 interface ImportEdge {
