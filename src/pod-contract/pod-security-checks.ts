@@ -13,7 +13,6 @@ export interface PodSecurityFinding {
   readonly detail: string;
 }
 
-const BASELINE_CAPABILITIES = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
 const SAFE_SYSCTLS = new Set([
   'kernel.shm_rmid_forced',
   'net.ipv4.ip_local_port_range',
@@ -50,8 +49,6 @@ const BASELINE: readonly Check[] = [
     return shared.length === 0 ? [] : finding('host namespaces', shared.join(', '));
   },
   ({ spec }) => containersWhere(spec, (c) => c.securityContext.privileged === true, 'privileged', 'must not set securityContext.privileged=true'),
-  ({ spec }) =>
-    containersWhere(spec, (c) => c.securityContext.capabilitiesAdd.some((cap) => !BASELINE_CAPABILITIES.has(cap)), 'non-default capabilities', 'must not add capabilities beyond the default set'),
   ({ spec }) => {
     const hostPaths = spec.volumes.filter((v) => v.type === 'hostPath').map((v) => v.name);
     return hostPaths.length === 0 ? [] : finding('hostPath volumes', `${hostPaths.length === 1 ? 'volume' : 'volumes'} ${quote(hostPaths)}`);
@@ -73,10 +70,6 @@ const BASELINE: readonly Check[] = [
     return bad ? finding('seLinuxOptions', 'only the container SELinux types may be set, and no user or role') : [];
   },
   ({ spec }) => containersWhere(spec, (c) => c.securityContext.procMount !== undefined && c.securityContext.procMount !== 'Default', 'procMount', 'must not set securityContext.procMount'),
-  ({ spec }) =>
-    spec.securityContext.seccompType === 'Unconfined' || allContainers(spec).some((c) => c.securityContext.seccompType === 'Unconfined')
-      ? finding('seccompProfile', 'pod and containers must not set securityContext.seccompProfile.type to "Unconfined"')
-      : [],
   ({ spec }) => {
     const forbidden = spec.sysctls.filter((s) => !SAFE_SYSCTLS.has(s));
     return forbidden.length === 0 ? [] : finding('forbidden sysctls', forbidden.join(', '));
@@ -103,22 +96,27 @@ const RESTRICTED: readonly Check[] = [
     return [...pod, ...containersWhere(spec, (c) => c.securityContext.runAsUser === 0, 'runAsUser=0', 'must not set runAsUser=0')];
   },
   ({ spec }) => {
-    if (spec.isWindows) return [];
     const allowed = (type: string | undefined) => type === 'RuntimeDefault' || type === 'Localhost';
-    const podAllowed = allowed(spec.securityContext.seccompType);
-    return containersWhere(
-      spec,
-      (c) => (c.securityContext.seccompType === undefined ? !podAllowed : !allowed(c.securityContext.seccompType)),
-      'seccompProfile',
-      'must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost" (or the pod must)',
-    );
+    const podType = spec.securityContext.seccompType;
+    const containers = spec.isWindows ? [] : allContainers(spec);
+    const setBadly = containers.filter((c) => c.securityContext.seccompType !== undefined && !allowed(c.securityContext.seccompType)).map((c) => c.name);
+    const unset = allowed(podType) ? [] : containers.filter((c) => c.securityContext.seccompType === undefined).map((c) => c.name);
+    const parts = [
+      ...(podType !== undefined && !allowed(podType) ? [`the pod must not set securityContext.seccompProfile.type to "${podType}"`] : []),
+      ...(setBadly.length > 0 ? [`${containerWord(setBadly)} ${quote(setBadly)} must not set securityContext.seccompProfile.type to anything but "RuntimeDefault" or "Localhost"`] : []),
+      ...(unset.length > 0 ? [`${containerWord(unset)} ${quote(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost" (or the pod must)`] : []),
+    ];
+    return parts.length === 0 ? [] : finding('seccompProfile', parts.join('; '));
   },
   ({ spec }) => {
     if (spec.isWindows) return [];
-    return [
-      ...containersWhere(spec, (c) => !c.securityContext.capabilitiesDrop.includes('ALL'), 'unrestricted capabilities', 'must set securityContext.capabilities.drop=["ALL"]'),
-      ...containersWhere(spec, (c) => c.securityContext.capabilitiesAdd.some((cap) => cap !== 'NET_BIND_SERVICE'), 'unrestricted capabilities', 'must not add capabilities other than NET_BIND_SERVICE'),
-    ];
+    const undropped = allContainers(spec).filter((c) => !c.securityContext.capabilitiesDrop.includes('ALL')).map((c) => c.name);
+    const added = allContainers(spec).flatMap((c) => {
+      const extra = c.securityContext.capabilitiesAdd.filter((cap) => cap !== 'NET_BIND_SERVICE');
+      return extra.length === 0 ? [] : [`container "${c.name}" must not add ${quote(extra)} to securityContext.capabilities.add`];
+    });
+    const parts = [...(undropped.length > 0 ? [`${containerWord(undropped)} ${quote(undropped)} must set securityContext.capabilities.drop=["ALL"]`] : []), ...added];
+    return parts.length === 0 ? [] : finding('unrestricted capabilities', parts.join('; '));
   },
 ];
 

@@ -13,7 +13,7 @@ const paths = commandPaths(buildCli(recordingActions(), { stdout: () => undefine
 describe('conjur-spiffe-agent --help', () => {
   it('covers every command of the issues', () => {
     expect(paths.map((p) => p.join(' ')).sort()).toEqual(
-      ['api', 'api fetch', 'api fetch bundles', 'api fetch token', 'api fetch x509', 'api watch', 'debug', 'debug attest', 'dev', 'healthcheck', 'helper', 'run', 'validate'].sort(),
+      ['api', 'api fetch', 'api fetch bundles', 'api fetch token', 'api fetch x509', 'api watch', 'check', 'check pod', 'debug', 'debug attest', 'dev', 'healthcheck', 'helper', 'run', 'validate'].sort(),
     );
   });
 
