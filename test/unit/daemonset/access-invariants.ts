@@ -67,7 +67,7 @@ export const ACCESS_INVARIANTS: readonly Invariant[] = [
     usesConfig: false,
     check(m) {
       const ns = m.namespace.metadata?.name;
-      const objects = { ServiceAccount: m.serviceAccount, ConfigMap: m.configMap, DaemonSet: m.daemonSet };
+      const objects = { ServiceAccount: m.serviceAccount, ConfigMap: m.configMap, DaemonSet: m.daemonSet, 'the CSI driver DaemonSet': m.csiDaemonSet };
       return [
         ...Object.entries(objects).flatMap(([kind, o]) => expectThat(o.metadata?.namespace === ns, `${kind} is in ${o.metadata?.namespace ?? 'no namespace'}, not ${ns}`)),
         ...expectThat(m.kustomization.namespace === ns, `the kustomization's namespace is not ${ns}`),

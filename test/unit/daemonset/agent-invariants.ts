@@ -117,7 +117,7 @@ export const AGENT_INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: 'no container anywhere is privileged',
+    name: 'no container of the agent or the example workload is privileged',
     usesConfig: false,
     check: (m) =>
       [...allContainers(spec(m)), ...allContainers(m.exampleDeployment.spec?.template.spec)]

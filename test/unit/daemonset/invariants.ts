@@ -2,6 +2,7 @@ import { ConfigError } from '../../../src/config/index.js';
 import type { AgentConfig } from '../../../src/config/index.js';
 import { ACCESS_INVARIANTS } from './access-invariants.js';
 import { AGENT_INVARIANTS } from './agent-invariants.js';
+import { CSI_INVARIANTS } from './csi-invariants.js';
 import type { Invariant } from './agent-invariants.js';
 import { agentConfigOf } from './manifests.js';
 import type { Manifests } from './manifests.js';
@@ -12,7 +13,7 @@ import { WORKLOAD_INVARIANTS } from './workload-invariants.js';
 
 export const CONFIG_LOADS = 'the agent loads its configuration from these manifests in its container';
 
-export const INVARIANTS: readonly Invariant[] = [...AGENT_INVARIANTS, ...ACCESS_INVARIANTS, ...WORKLOAD_INVARIANTS];
+export const INVARIANTS: readonly Invariant[] = [...AGENT_INVARIANTS, ...ACCESS_INVARIANTS, ...WORKLOAD_INVARIANTS, ...CSI_INVARIANTS];
 
 export const INVARIANT_NAMES: readonly string[] = [CONFIG_LOADS, ...INVARIANTS.map((i) => i.name)];
 

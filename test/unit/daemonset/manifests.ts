@@ -5,6 +5,7 @@ import type {
   V1ClusterRole,
   V1ClusterRoleBinding,
   V1ConfigMap,
+  V1CSIDriver,
   V1Container,
   V1DaemonSet,
   V1Deployment,
@@ -25,15 +26,18 @@ export const DAEMONSET_DIR = fileURLToPath(new URL('../../../daemonset/', import
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface ManifestFile {
-  /** Relative to daemonset/: `daemon-set.yaml`, `examples/deployment.yaml`. */
+  /** Relative to daemonset/: `daemon-set.yaml`, `examples/deployment.yaml`, `csi-driver/csi-driver.yaml`. */
   readonly name: string;
   readonly objects: Record<string, unknown>[];
   readonly errors: string[];
 }
 
 export interface Kustomization {
+  kind?: string;
   namespace?: string;
   resources?: string[];
+  components?: string[];
+  images?: { name: string; newName?: string; newTag?: string }[];
 }
 
 export interface Manifests {
@@ -48,15 +52,22 @@ export interface Manifests {
   exampleServiceAccount: V1ServiceAccount;
   exampleDeployment: V1Deployment;
   exampleKustomization: Kustomization;
+  /** The SPIFFE CSI driver component (csi-driver/). */
+  csiDriver: V1CSIDriver;
+  csiDaemonSet: V1DaemonSet;
+  csiComponent: Kustomization;
+  /** csi-driver/daemon-set.yaml as written, comments included. */
+  csiDaemonSetText: string;
   policy: ConjurPolicy;
   dockerfile: string;
-  /** Manifest file names in daemonset/ and daemonset/examples/, kustomization.yaml excluded. */
+  /** Manifest file names in daemonset/, examples/ and csi-driver/, kustomization.yaml excluded. */
   agentFiles: string[];
   exampleFiles: string[];
+  csiFiles: string[];
 }
 
 export function readManifestFiles(): ManifestFile[] {
-  return [...yamlFiles(''), ...yamlFiles('examples')].map((name) => {
+  return [...yamlFiles(''), ...yamlFiles('examples'), ...yamlFiles('csi-driver')].map((name) => {
     const docs = parseAllDocuments(readFileSync(join(DAEMONSET_DIR, name), 'utf8'));
     const list = Array.isArray(docs) ? docs : [docs];
     const errors = list.flatMap((d) => d.errors.map((e) => e.message));
@@ -95,10 +106,15 @@ export function loadManifests(): Manifests {
     exampleServiceAccount: get('examples/service-account.yaml'),
     exampleDeployment: get('examples/deployment.yaml'),
     exampleKustomization: get('examples/kustomization.yaml'),
+    csiDriver: get('csi-driver/csi-driver.yaml'),
+    csiDaemonSet: get('csi-driver/daemon-set.yaml'),
+    csiComponent: get('csi-driver/kustomization.yaml'),
+    csiDaemonSetText: readFileSync(join(DAEMONSET_DIR, 'csi-driver/daemon-set.yaml'), 'utf8'),
     policy: parseConjurPolicy(readFileSync(join(DAEMONSET_DIR, 'examples/conjur-policy.yml'), 'utf8')),
     dockerfile: readFileSync(join(DAEMONSET_DIR, 'Dockerfile'), 'utf8'),
     agentFiles: manifestNames(''),
     exampleFiles: manifestNames('examples'),
+    csiFiles: manifestNames('csi-driver'),
   };
 }
 

@@ -1,42 +1,55 @@
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
+import { checkPodManifest, DEFAULT_POD_CONTRACT } from '../../../src/pod-contract/index.js';
 import { mayDo, serviceIdOf } from './access-invariants.js';
 import type { Invariant } from './agent-invariants.js';
 import type { Manifests } from './manifests.js';
 import { envOf, expectThat, mountAt, volumeOf } from './pod-lookups.js';
 
-// What a workload must do to use the agent (the pod contract of design.md §3), checked on the
-// example, and the example's side of the Conjur policy.
+// What a workload must do to use the agent (the pod contract of design.md §3 and the README),
+// checked on the example, and the example's side of the Conjur policy. The example reaches the
+// socket through the SPIFFE CSI driver of csi-driver/, so its namespace can enforce `restricted`.
 
 const LOGIN_ANNOTATION = 'conjur.org/authn-login';
 
 const podSpec = (m: Manifests) => m.exampleDeployment.spec?.template.spec;
-const agentSocketHostDir = (m: Manifests) => m.daemonSet.spec?.template.spec?.volumes?.find((v) => v.hostPath?.type === 'DirectoryOrCreate')?.hostPath?.path;
 const exampleHostId = (m: Manifests) => (m.exampleDeployment.spec?.template.metadata?.annotations?.[LOGIN_ANNOTATION] ?? '').replace(/^host\//, '');
 
-/** The example's containers that mount the agent's host socket directory. */
+/** The example's containers that mount a volume of the SPIFFE CSI driver. */
 function socketUsers(m: Manifests): { container: V1Container; mountPath: string; readOnly: boolean }[] {
   const spec = podSpec(m);
   return (spec?.containers ?? []).flatMap((container) =>
     (container.volumeMounts ?? [])
-      .filter((mount) => volumeOf(spec, mount)?.hostPath?.path === agentSocketHostDir(m))
-      .map((mount) => ({ container, mountPath: mount.mountPath, readOnly: mount.readOnly === true })),
+      .filter((mount) => volumeOf(spec, mount)?.csi?.driver === m.csiDriver.metadata?.name)
+      .map((mount) => ({ container, mountPath: mount.mountPath, readOnly: mount.readOnly === true || volumeOf(spec, mount)?.csi?.readOnly === true })),
   );
 }
 
 export const WORKLOAD_INVARIANTS: readonly Invariant[] = [
   {
-    name: "the example workload mounts the agent's host socket directory read-only",
-    usesConfig: true,
-    check(m, config) {
-      const users = socketUsers(m);
-      const agentMount = mountAt(m.daemonSet.spec?.template.spec?.containers[0], dirname(config.socketPath));
+    name: "the example workload mounts the agent's socket directory through the SPIFFE CSI driver, read-only, and no host path",
+    usesConfig: false,
+    check(m) {
+      const csiVolumes = (podSpec(m)?.volumes ?? []).filter((v) => v.csi?.driver === m.csiDriver.metadata?.name);
       return [
-        ...expectThat(agentMount !== undefined && volumeOf(m.daemonSet.spec?.template.spec, agentMount)?.hostPath?.path === agentSocketHostDir(m), 'the agent socket directory is not the shared host directory'),
-        ...expectThat(users.length > 0, `no example container mounts the host directory ${agentSocketHostDir(m) ?? '(none)'}`),
-        ...users.filter((u) => !u.readOnly).map((u) => `container ${u.container.name} mounts the socket directory writable`),
+        ...expectThat(socketUsers(m).length > 0, `no example container mounts a volume of the CSI driver ${m.csiDriver.metadata?.name ?? '(none)'}`),
+        ...csiVolumes.filter((v) => v.csi?.readOnly !== true).map((v) => `volume ${v.name} is not csi.readOnly (the driver refuses it)`),
+        ...(podSpec(m)?.volumes ?? []).filter((v) => v.hostPath !== undefined).map((v) => `volume ${v.name} is a hostPath`),
       ];
     },
+  },
+  {
+    name: 'every example pod meets the pod contract and Pod Security restricted (check pod)',
+    usesConfig: false,
+    check(m) {
+      const target = m.policy.hosts.get(exampleHostId(m))?.['authn-k8s/authentication-container-name'] ?? DEFAULT_POD_CONTRACT.injectionContainer;
+      return [...checkPodManifest(JSON.stringify(m.exampleDeployment), { ...DEFAULT_POD_CONTRACT, injectionContainer: target, csiDriver: m.csiDriver.metadata?.name ?? '' }).problems];
+    },
+  },
+  {
+    name: 'the example namespace enforces Pod Security restricted',
+    usesConfig: false,
+    check: (m) => expectThat(m.exampleNamespace.metadata?.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted', 'pod-security.kubernetes.io/enforce is not restricted'),
   },
   {
     name: "the example's SPIFFE_ENDPOINT_SOCKET names the agent's socket inside that mount",
