@@ -5,7 +5,7 @@ import type { ContainerView, PodSpecView } from './pod-spec.js';
 // The Pod Security Standards' `restricted` level (which includes `baseline`), as the API server's
 // Pod Security admission applies it (Kubernetes 1.34): what in a pod template would get the pod
 // rejected in a namespace labelled pod-security.kubernetes.io/enforce=restricted. Each finding
-// uses admission's own reason ("hostPath volumes", "runAsNonRoot != true") so it can be matched
+// uses admission's own reason ("restricted volume types", "runAsNonRoot != true") so it can be matched
 // with the API server's message.
 
 export interface PodSecurityFinding {
@@ -49,10 +49,6 @@ const BASELINE: readonly Check[] = [
     return shared.length === 0 ? [] : finding('host namespaces', shared.join(', '));
   },
   ({ spec }) => containersWhere(spec, (c) => c.securityContext.privileged === true, 'privileged', 'must not set securityContext.privileged=true'),
-  ({ spec }) => {
-    const hostPaths = spec.volumes.filter((v) => v.type === 'hostPath').map((v) => v.name);
-    return hostPaths.length === 0 ? [] : finding('hostPath volumes', `${hostPaths.length === 1 ? 'volume' : 'volumes'} ${quote(hostPaths)}`);
-  },
   ({ spec }) => containersWhere(spec, (c) => c.hostPorts.length > 0, 'hostPort', 'must not use hostPort'),
   ({ spec }) => containersWhere(spec, (c) => c.probeHosts.length > 0, 'probe or lifecycle host', 'must not set host in probes or lifecycle handlers'),
   ({ spec }) =>
@@ -78,9 +74,13 @@ const BASELINE: readonly Check[] = [
 
 /** Container-level restricted controls do not apply to Windows pods (spec.os.name: windows). */
 const RESTRICTED: readonly Check[] = [
+  // Includes hostPath: at the restricted level this check replaces baseline's "hostPath volumes".
   ({ spec }) => {
-    const bad = spec.volumes.filter((v) => v.type !== 'hostPath' && !RESTRICTED_VOLUME_TYPES.has(v.type));
-    return bad.length === 0 ? [] : finding('restricted volume types', bad.map((v) => `volume "${v.name}" uses ${v.type}`).join(', '));
+    const bad = spec.volumes.filter((v) => !RESTRICTED_VOLUME_TYPES.has(v.type));
+    if (bad.length === 0) return [];
+    const types = [...new Set(bad.map((v) => v.type))].sort();
+    const one = bad.length === 1;
+    return finding('restricted volume types', `${one ? 'volume' : 'volumes'} ${quote(bad.map((v) => v.name))} ${one ? 'uses' : 'use'} ${types.length === 1 ? 'restricted volume type' : 'restricted volume types'} ${quote(types)}`);
   },
   ({ spec }) =>
     spec.isWindows ? [] : containersWhere(spec, (c) => c.securityContext.allowPrivilegeEscalation !== false, 'allowPrivilegeEscalation != false', 'must set securityContext.allowPrivilegeEscalation=false'),

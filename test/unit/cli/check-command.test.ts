@@ -37,7 +37,7 @@ describe('conjur-spiffe-agent check pod', () => {
     expect(result.code).toBe(1);
     expect(result.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^${file}: Deployment/example-app: no container named "authenticator" for Conjur to exec into`)),
-      `${file}: Deployment/example-app: Pod Security restricted: hostPath volumes (volume "agent-socket")`,
+      `${file}: Deployment/example-app: Pod Security restricted: restricted volume types (volume "agent-socket" uses restricted volume type "hostPath")`,
     ]);
     expect(result.stderr).toBe(`error: 2 problems in ${file}\n`);
   });

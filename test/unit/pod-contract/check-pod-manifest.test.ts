@@ -82,7 +82,7 @@ describe('checkPodManifest', () => {
   });
 
   const restrictedCases: { name: string; change(pod: Json): void; expect: string }[] = [
-    { name: 'the socket is a hostPath', change: (p) => (volume(p, 'agent-socket').csi = undefined, volume(p, 'agent-socket').hostPath = { path: '/run/conjur-spiffe' }), expect: 'hostPath volumes (volume "agent-socket")' },
+    { name: 'the socket is a hostPath', change: (p) => (volume(p, 'agent-socket').csi = undefined, volume(p, 'agent-socket').hostPath = { path: '/run/conjur-spiffe' }), expect: 'restricted volume types (volume "agent-socket" uses restricted volume type "hostPath")' },
     { name: 'the pod shares the host PID namespace', change: (p) => (p['spec'].hostPID = true), expect: 'host namespaces (hostPID=true)' },
     { name: 'a container is privileged', change: (p) => (app(p).securityContext.privileged = true), expect: 'privileged (container "app" must not set securityContext.privileged=true)' },
     { name: 'a capability beyond the default set is added', change: (p) => (target(p).securityContext.capabilities.add = ['SYS_ADMIN']), expect: 'unrestricted capabilities (container "authenticator" must not add "SYS_ADMIN" to securityContext.capabilities.add)' },
@@ -92,7 +92,7 @@ describe('checkPodManifest', () => {
     { name: 'no seccomp profile is set', change: (p) => delete p['spec'].securityContext.seccompProfile, expect: 'seccompProfile (containers "app", "authenticator" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost" (or the pod must))' },
     { name: 'a container is Unconfined', change: (p) => (target(p).securityContext.seccompProfile = { type: 'Unconfined' }), expect: 'seccompProfile (container "authenticator" must not set securityContext.seccompProfile.type to anything but "RuntimeDefault" or "Localhost")' },
     { name: 'capabilities are not all dropped', change: (p) => delete target(p).securityContext.capabilities, expect: 'unrestricted capabilities (container "authenticator" must set securityContext.capabilities.drop=["ALL"])' },
-    { name: 'a volume type restricted forbids is used', change: (p) => p['spec'].volumes.push({ name: 'repo', gitRepo: { repository: 'x' } }), expect: 'restricted volume types (volume "repo" uses gitRepo)' },
+    { name: 'a volume type restricted forbids is used', change: (p) => p['spec'].volumes.push({ name: 'repo', gitRepo: { repository: 'x' } }), expect: 'restricted volume types (volume "repo" uses restricted volume type "gitRepo")' },
     { name: 'a port is opened on the host', change: (p) => (app(p).ports = [{ containerPort: 8443, hostPort: 8443 }]), expect: 'hostPort (container "app" must not use hostPort)' },
     { name: 'an unsafe sysctl is set', change: (p) => (p['spec'].securityContext.sysctls = [{ name: 'kernel.msgmax', value: '1' }]), expect: 'forbidden sysctls (kernel.msgmax)' },
     { name: 'a probe targets another host', change: (p) => (app(p).livenessProbe = { httpGet: { host: '10.0.0.1', port: 80 } }), expect: 'probe or lifecycle host (container "app" must not set host in probes or lifecycle handlers)' },
