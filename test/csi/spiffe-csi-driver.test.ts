@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Agent } from '../../src/agent.js';
 import { InteropNode } from '../interop/interop-node.js';
+import { startNodeAgent } from '../support/node-agent.js';
 import { runWorkload } from '../support/pod-workload.js';
 import type { WorkloadReport } from '../support/pod-workload.js';
 import type { SimulatedPod } from '../support/simulated-node.js';
@@ -18,6 +20,15 @@ import { runContainerWorkload, startInContainer } from './pod-container.js';
 const VOLUME = 'agent-socket';
 /** Where the example's containers mount it (SPIFFE_ENDPOINT_SOCKET=unix:///run/conjur-spiffe/agent.sock). */
 const MOUNT_PATH = '/run/conjur-spiffe';
+
+/** As workloads start after the agent's pod is Ready: /ready answers 200. */
+async function untilReady(agent: Agent, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!agent.health.readiness().ready) {
+    if (Date.now() > deadline) throw new Error(`the restarted agent is not ready: ${JSON.stringify(agent.health.readiness().components)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function describeCsi(title: string, body: (binaries: CsiBinaries) => void): void {
   const skip = (reason: string) => {
@@ -40,6 +51,7 @@ describeCsi('the SPIFFE CSI driver publishes the agent socket into pods', (binar
   let pod: SimulatedPod;
   let target: string;
   let volumeId: string;
+  let restarted: Agent | undefined;
   const container = () => ({ volumePath: target, mountPath: MOUNT_PATH });
   const publishArgs = (overrides: readonly string[] = []) => ['-volume-id', volumeId, '-target-path', target, '-pod-uid', pod.uid, '-pod-name', pod.name, '-pod-namespace', pod.namespace, ...overrides];
 
@@ -57,6 +69,7 @@ describeCsi('the SPIFFE CSI driver publishes the agent socket into pods', (binar
     driver = await CsiDriver.start(binaries, { workloadApiSocketDir: net.node.dirs.socketDir, csiSocket: join(pluginDir, 'csi.sock'), nodeName: net.node.options.nodeName });
   });
   afterAll(async () => {
+    await restarted?.close(100);
     // Whatever happened, never leave a bind mount behind (the node's directory is removed next).
     if (target) unmountIfMounted(target);
     await driver?.stop();
@@ -95,6 +108,17 @@ describeCsi('the SPIFFE CSI driver publishes the agent socket into pods', (binar
     expect(event('svid')?.spiffeId).toBe(pod.spiffeId);
     expect(event('token')).toMatchObject({ login: pod.login, spiffeId: pod.spiffeId });
     expect(event('secret')?.value).toBe('orders-s3cr3t');
+  });
+
+  it('keeps serving the pod at the same path after the agent restarts (the driver publishes the directory, not the socket)', async () => {
+    await net.agent.close(100);
+    expect(existsSync(net.node.socketPath)).toBe(false);
+    restarted = await startNodeAgent(net.node);
+    await untilReady(restarted);
+    expect(statSync(join(target, 'agent.sock')).ino).toBe(statSync(net.node.socketPath).ino);
+    const reports = await runContainerWorkload(net.node, pod, container(), `unix://${MOUNT_PATH}/agent.sock`, { SECRET_ID: 'shop/orders/db-password' });
+    expect(reports.map((r) => r.event)).toEqual(['svid', 'token', 'secret']);
+    expect(reports[0]?.spiffeId).toBe(pod.spiffeId);
   });
 
   it("does not let the pod remove or replace the agent's socket (the volume is mounted read-only)", async () => {
