@@ -5,7 +5,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-const PROTOS = ['spiffe/workload/workload.proto', 'conjur/spiffe/v1/token.proto'];
+const PROTOS = [
+  'spiffe/workload/workload.proto',
+  'conjur/spiffe/v1/token.proto',
+  'envoy/service/secret/v3/sds.proto',
+];
 const check = process.argv.includes('--check');
 const outDir = check ? mkdtempSync(join(tmpdir(), 'gen-')) : 'src/gen';
 

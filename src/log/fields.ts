@@ -20,6 +20,10 @@ export const F = {
   elapsedMs: 'elapsedMs',
   socketPath: 'socketPath',
   notAfter: 'notAfter',
+  resourceNames: 'resourceNames',
+  versionInfo: 'versionInfo',
+  nonce: 'nonce',
+  count: 'count',
 } as const;
 
 /** An error's message chain for logs: `a: b: c` (never the stack, never secrets). */

@@ -1,4 +1,4 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { describeError, F } from '../log/index.js';
 import type { LogFields, Logger } from '../log/index.js';
 import type { AcceptedPeer } from '../peer/index.js';
@@ -24,6 +24,9 @@ export interface StreamContext<Res> {
   readonly logFields: LogFields;
 }
 
+/** A server-streaming call, or a bidirectional one (Envoy SDS) whose requests the body reads. */
+export type StreamingCall<Req, Res> = ServerWritableStream<Req, Res> | ServerDuplexStream<Req, Res>;
+
 const CANCELLED_BY_CLIENT = Symbol('cancelled by client');
 
 /**
@@ -33,7 +36,7 @@ const CANCELLED_BY_CLIENT = Symbol('cancelled by client');
  * `signal`, which is why every wait in a body must take it.
  */
 export function serveStream<Req, Res>(
-  call: ServerWritableStream<Req, Res>,
+  call: StreamingCall<Req, Res>,
   deps: StreamDeps,
   body: (context: StreamContext<Res>) => Promise<void>,
 ): void {
@@ -41,7 +44,7 @@ export function serveStream<Req, Res>(
 }
 
 async function runStream<Req, Res>(
-  call: ServerWritableStream<Req, Res>,
+  call: StreamingCall<Req, Res>,
   deps: StreamDeps,
   body: (context: StreamContext<Res>) => Promise<void>,
 ): Promise<void> {
@@ -68,14 +71,14 @@ async function runStream<Req, Res>(
   }
 }
 
-function endWithStatus<Req, Res>(call: ServerWritableStream<Req, Res>, error: unknown, logger: Logger, fields: LogFields): void {
+function endWithStatus<Req, Res>(call: StreamingCall<Req, Res>, error: unknown, logger: Logger, fields: LogFields): void {
   const failure = toGrpcStatus(error);
   // The workload gets the generic details; the log gets the cause chain (messages only, no keys).
   logger[failure.logLevel](failure.logMessage, { ...fields, [F.status]: failure.code, [F.cause]: describeError(error) });
   call.emit('error', { code: failure.code, details: failure.details });
 }
 
-async function sendWithBackpressure<Req, Res>(call: ServerWritableStream<Req, Res>, message: Res, signal: AbortSignal): Promise<void> {
+async function sendWithBackpressure<Req, Res>(call: StreamingCall<Req, Res>, message: Res, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
   if (call.write(message)) return;
   // A client that stops reading must not make us buffer every rotation: wait for it, and since

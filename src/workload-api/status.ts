@@ -32,6 +32,7 @@ const FAILURES: Readonly<Record<string, CallFailure>> = {
   'WorkloadApiError/no-identity': failure(status.PERMISSION_DENIED, NO_IDENTITY, 'info', 'No identity for caller'),
   'WorkloadApiError/stream-ended': failure(status.UNAVAILABLE, 'identity stream ended', 'warn', 'Subscription ended'),
   'WorkloadApiError/shutting-down': failure(status.UNAVAILABLE, 'agent shutting down', 'debug', 'Stream ended by shutdown'),
+  'SdsError/invalid-request': failure(status.INVALID_ARGUMENT, 'request not understood', 'info', 'Invalid SDS request'),
   'AttestationError/not-a-workload': failure(status.PERMISSION_DENIED, NO_IDENTITY, 'info', 'Caller is not a workload'),
   'AttestationError/unavailable': failure(status.UNAVAILABLE, ATTESTATION_FAILED, 'warn', 'Workload attestation failed'),
   'IssuanceError/denied': failure(status.PERMISSION_DENIED, NO_IDENTITY, 'warn', 'Identity issuance denied'),

@@ -24,6 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   kube: ['async', 'log'],
   conjur: ['spiffe', 'x509', 'async', 'log', 'identity'],
   'workload-api': ['spiffe', 'peer', 'gen', 'async', 'log', 'attestation', 'identity', 'svid-cache'],
+  sds: ['spiffe', 'x509', 'gen', 'log', 'identity', 'workload-api'],
   health: ['log', 'async'],
   metrics: ['log'],
   client: ['spiffe', 'gen', 'async'],
@@ -34,8 +35,8 @@ const ALLOWED: Record<string, string[]> = {
 
 // Outside libraries and the only folders that may import them.
 const LIBRARY_OWNERS: Record<string, string[]> = {
-  '@grpc/grpc-js': ['workload-api', 'client', 'gen'],
-  '@grpc/proto-loader': ['workload-api', 'client', 'gen'],
+  '@grpc/grpc-js': ['workload-api', 'sds', 'client', 'gen'],
+  '@grpc/proto-loader': ['workload-api', 'sds', 'client', 'gen'],
   '@grpc/reflection': ['workload-api'],
   'grpc-health-check': ['workload-api'],
   '@kubernetes/client-node': ['kube'],
