@@ -13,6 +13,7 @@ import type { KubeConfigSource, KubeletEndpoint } from './kube/index.js';
 import { describeError, F } from './log/index.js';
 import type { Logger } from './log/index.js';
 import { AgentMetrics, instrumentAttestor, instrumentIssuer, instrumentTokenIssuer, MetricsServer } from './metrics/index.js';
+import { addSdsService } from './sds/index.js';
 import { SvidCache } from './svid-cache/index.js';
 import { createWorkloadApiServer, WorkloadEndpoint } from './workload-api/index.js';
 
@@ -137,6 +138,15 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   });
 
   const api = createWorkloadApiServer({ attestor, identities, svids: cache, tokens: cache, logger, serving: false });
+  // Envoy SDS on the same socket: same attestation, same SVIDs, same shutdown.
+  const sds = addSdsService(api, {
+    attestor,
+    identities,
+    svids: cache,
+    options: config.sds,
+    logger,
+    observer: { pushed: (trigger) => metrics.sdsPushes.inc({ trigger }), nacked: () => metrics.sdsNacks.inc() },
+  });
   const endpoint = new WorkloadEndpoint(api, { socketPath: config.socketPath, socketMode: config.socketMode, procRoot: config.procRoot, logger, clock });
 
   const checks: ReadinessCheck[] = [
@@ -155,6 +165,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   metrics.addProbes({
     workloadConnections: () => endpoint.connectionCount,
     workloadStreams: () => endpoint.openStreamCount,
+    sdsStreams: () => sds.openStreamCount,
     cachedIdentities: () => cache.size,
     svidExpiryHorizonMs: () => {
       const earliest = cache.earliestNotAfter;

@@ -5,6 +5,7 @@ import { DevelopmentIssuer } from './dev-ca/index.js';
 import { UidIdentityResolver } from './identity/index.js';
 import type { Logger } from './log/index.js';
 import { TrustDomain } from './spiffe/index.js';
+import { addSdsService, DEFAULT_SDS_OPTIONS } from './sds/index.js';
 import { SvidCache } from './svid-cache/index.js';
 import { createWorkloadApiServer, WorkloadEndpoint } from './workload-api/index.js';
 
@@ -40,12 +41,11 @@ export async function startDevAgent(options: DevAgentOptions): Promise<RunningAg
     ...(options.svidTtlMs === undefined ? {} : { svidTtlMs: options.svidTtlMs }),
   });
   const cache = new SvidCache({ issuer, bundles: issuer, clock, logger });
-  const api = createWorkloadApiServer({
-    attestor: new UnixAttestor({ procRoot }),
-    identities: new UidIdentityResolver({ trustDomain }),
-    svids: cache,
-    logger,
-  });
+  const attestor = new UnixAttestor({ procRoot });
+  const identities = new UidIdentityResolver({ trustDomain });
+  const api = createWorkloadApiServer({ attestor, identities, svids: cache, logger });
+  // Envoy SDS with SPIRE's resource names, so a local Envoy can be tried against `dev` too.
+  addSdsService(api, { attestor, identities, svids: cache, options: DEFAULT_SDS_OPTIONS, logger });
   const endpoint = new WorkloadEndpoint(api, { socketPath: options.socketPath, procRoot, logger, clock });
   try {
     await endpoint.listen();

@@ -80,6 +80,14 @@ export interface SvidOptions {
   readonly renewJitterFraction: number;
 }
 
+/** Envoy SDS resource names (SPIRE's by default) and the validator switch. */
+export interface SdsConfig {
+  readonly defaultSvidName: string;
+  readonly defaultBundleName: string;
+  readonly defaultAllBundlesName: string;
+  readonly disableSpiffeCertValidation: boolean;
+}
+
 export interface LogOptions {
   readonly level: LogLevel;
   /** Components logged at debug whatever the level, like grpc-js's GRPC_TRACE. */
@@ -107,6 +115,7 @@ export interface AgentConfig {
   readonly metrics: { readonly listen: ListenAddress };
   readonly health: { readonly listen: ListenAddress };
   readonly log: LogOptions;
+  readonly sds: SdsConfig;
   /** How long SIGTERM waits for open streams to end before closing them. */
   readonly shutdownGraceMs: number;
 }

@@ -23,5 +23,22 @@ export function checkCrossField(values: FieldValues): ConfigProblem[] {
   if (refreshBefore !== undefined && refreshBefore >= TOKEN_LIFETIME_MS) {
     problems.push({ path: F.conjurTokenRefreshBeforeExpiryMs.path, message: 'must be shorter than the 8-minute lifetime of Conjur access tokens' });
   }
+  problems.push(...checkSdsNames(values));
+  return problems;
+}
+
+/** Each SDS name must pick one thing: two equal names, or one shaped like a SPIFFE ID, would be ambiguous. */
+function checkSdsNames(values: FieldValues): ConfigProblem[] {
+  const fields = [F.sdsDefaultSvidName, F.sdsDefaultBundleName, F.sdsDefaultAllBundlesName];
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const field of fields) {
+    const name = values.get(field);
+    if (name === undefined) continue;
+    if (name.startsWith('spiffe://')) problems.push({ path: field.path, message: 'must not start with spiffe:// (SPIFFE IDs and trust domain IDs already name their own secrets)' });
+    const other = seen.get(name);
+    if (other !== undefined) problems.push({ path: field.path, message: `is ${JSON.stringify(name)}, the same as ${other}` });
+    seen.set(name, field.path);
+  }
   return problems;
 }

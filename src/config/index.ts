@@ -23,5 +23,6 @@ export type {
   ListenAddress,
   LogLevel,
   LogOptions,
+  SdsConfig,
   SvidOptions,
 } from './agent-config.js';

@@ -53,6 +53,12 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
     metrics: { listen: v.require(F.metricsListen) },
     health: { listen: v.require(F.healthListen) },
     log: { level: v.require(F.logLevel), debugComponents: v.require(F.logDebugComponents) },
+    sds: {
+      defaultSvidName: v.require(F.sdsDefaultSvidName),
+      defaultBundleName: v.require(F.sdsDefaultBundleName),
+      defaultAllBundlesName: v.require(F.sdsDefaultAllBundlesName),
+      disableSpiffeCertValidation: v.require(F.sdsDisableSpiffeCertValidation),
+    },
     shutdownGraceMs: v.require(F.shutdownGraceMs),
   };
 }

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricsProbes {
   workloadConnections?: () => number;
   workloadStreams?: () => number;
+  /** Open Envoy SDS streams (also counted in workloadStreams). */
+  sdsStreams?: () => number;
   cachedIdentities?: () => number;
   /** Milliseconds until the earliest cached SVID expires; undefined when nothing is cached. */
   svidExpiryHorizonMs?: () => number | undefined;
@@ -19,6 +21,8 @@ export class AgentMetrics {
   readonly issuanceSeconds: Histogram<'result'>;
   readonly tokenFetches: Counter<'result'>;
   readonly conjurRequests: Counter<'endpoint' | 'status'>;
+  readonly sdsPushes: Counter<'trigger'>;
+  readonly sdsNacks: Counter;
 
   constructor(probes: MetricsProbes = {}) {
     const registers = [this.registry];
@@ -56,6 +60,17 @@ export class AgentMetrics {
       labelNames: ['endpoint', 'status'],
       registers,
     });
+    this.sdsPushes = new Counter({
+      name: 'conjur_spiffe_sds_pushes_total',
+      help: 'Envoy SDS responses sent, by trigger (request: a subscription or FetchSecrets; update: a renewal or bundle change)',
+      labelNames: ['trigger'],
+      registers,
+    });
+    this.sdsNacks = new Counter({
+      name: 'conjur_spiffe_sds_nacks_total',
+      help: 'Envoy SDS responses the client rejected (xDS NACKs)',
+      registers,
+    });
     this.addProbes(probes);
   }
 
@@ -64,6 +79,7 @@ export class AgentMetrics {
     const registers = [this.registry];
     this.probeGauge('conjur_spiffe_workload_connections', 'Open Workload API connections', probes.workloadConnections, registers);
     this.probeGauge('conjur_spiffe_workload_streams', 'Open Workload API streams', probes.workloadStreams, registers);
+    this.probeGauge('conjur_spiffe_sds_streams', 'Open Envoy SDS streams (StreamSecrets)', probes.sdsStreams, registers);
     this.probeGauge('conjur_spiffe_svid_cache_identities', 'Identities with a cached SVID', probes.cachedIdentities, registers);
     this.probeGauge('conjur_spiffe_kubelet_requests', 'GET /pods requests made to the kubelet since start', probes.kubeletRequests, registers);
     this.probeGauge('conjur_spiffe_kubelet_cached_pods', 'Pods in the kubelet pod cache', probes.cachedPods, registers);

@@ -12,6 +12,7 @@ import { WorkloadClient } from './workload-client.js';
 import type { WorkloadClientOptions } from './workload-client.js';
 import { recordingLogger } from '../fakes/recording-logger.js';
 import type { LogRecord } from '../fakes/recording-logger.js';
+import type { Logger } from '../../src/log/index.js';
 
 export { recordingLogger };
 export type { LogRecord };
@@ -27,6 +28,8 @@ export interface TestEndpoint {
   svids: FakeSvidSubscriptions;
   tokens: FakeTokenSubscriptions;
   logs: LogRecord[];
+  /** The logger the endpoint writes to (its records are `logs`), for services added to `api`. */
+  logger: Logger;
   /** A client on its own connection; closed by `close()`. */
   client(options?: WorkloadClientOptions): WorkloadClient;
   close(): Promise<void>;
@@ -57,6 +60,7 @@ export async function startTestEndpoint(
     svids,
     tokens,
     logs: logger.records,
+    logger,
     client(clientOptions) {
       const client = new WorkloadClient(socketPath, clientOptions);
       clients.push(client);
