@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real SPIFFE clients the interop suite drives, each at a pinned version:
-#   go-spiffe v2.9.0 (through our small Go program), spiffe-helper v0.11.0, py-spiffe 0.3.2.
+#   go-spiffe v2.9.0 (through our small Go program), spiffe-helper v0.11.0, py-spiffe 0.3.2,
+#   Envoy's API types (go-control-plane/envoy v1.36.0, through our Envoy stand-in).
 # Binaries go to test/interop/.bin, the Python environment to test/interop/.venv (both ignored by git).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,6 +10,9 @@ mkdir -p "$bin"
 
 echo "interop: building the go-spiffe program"
 (cd "$here/go-spiffe" && go build -o "$bin/interop-go" .)
+
+echo "interop: building the Envoy SDS program"
+(cd "$here/envoy-sds" && go build -o "$bin/interop-envoy-sds" .)
 
 echo "interop: installing spiffe-helper v0.11.0"
 # The proxy does not list spiffe-helper versions, so `go install ...@v0.11.0` is refused;

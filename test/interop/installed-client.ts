@@ -14,7 +14,7 @@ const VENV_PYTHON = `${INTEROP_DIR}.venv/bin/python`;
 const GO_SPIFFE = 'github.com/spiffe/go-spiffe/v2';
 const INSTALL_HINT = 'run test/interop/install.sh (it builds .bin/ and .venv/ at the pinned versions)';
 
-export type ClientName = 'go-spiffe' | 'py-spiffe' | 'spiffe-helper';
+export type ClientName = 'go-spiffe' | 'py-spiffe' | 'spiffe-helper' | 'envoy-sds';
 
 export interface InstalledClient {
   readonly name: ClientName;
@@ -59,7 +59,8 @@ function lookupGo(name: ClientName, binary: string, module: string, goMod: strin
   if (typeof info === 'string') return { ok: false, reason: `${name}: ${info}` };
   const built = info.modules.get(module);
   if (built !== pinned) return { ok: false, reason: `${name}: .bin/${binary} has ${module} ${built ?? 'missing'}, ${goMod} pins ${pinned}` };
-  const goSpiffe = module === GO_SPIFFE ? '' : `with go-spiffe ${info.modules.get(GO_SPIFFE) ?? '?'}, `;
+  const goSpiffeVersion = info.modules.get(GO_SPIFFE);
+  const goSpiffe = module === GO_SPIFFE || goSpiffeVersion === undefined ? '' : `with go-spiffe ${goSpiffeVersion}, `;
   return { ok: true, client: { name, command: path, version: pinned, banner: `${name} ${pinned} (${goSpiffe}built with ${info.goVersion} into .bin/${binary})` } };
 }
 
@@ -82,6 +83,8 @@ export function lookupClient(name: ClientName): Lookup {
       return lookupGo(name, 'interop-go', GO_SPIFFE, 'go-spiffe/go.mod');
     case 'spiffe-helper':
       return lookupGo(name, 'spiffe-helper', 'github.com/spiffe/spiffe-helper', 'spiffe-helper/go.mod');
+    case 'envoy-sds':
+      return lookupGo(name, 'interop-envoy-sds', 'github.com/envoyproxy/go-control-plane/envoy', 'envoy-sds/go.mod');
     case 'py-spiffe':
       return lookupPython();
   }
