@@ -7,6 +7,8 @@ export interface BenchPlan {
   readonly attestation: { readonly knownSamples: number; readonly newSamples: number };
   readonly newPod: { readonly samples: number; readonly spacingMs: number };
   readonly steadyState: { readonly pods: number; readonly tokenSubscribersPerPod: number; readonly hours: number };
+  /** Samples of the first SDS response beside the first FetchX509SVID message (sds bench). */
+  readonly sds: { readonly samples: number; readonly warmup: number; readonly rounds: number };
   readonly scale: {
     /** Workload pods on the node (the agent's own pod comes on top). */
     readonly pods: number;
@@ -26,6 +28,7 @@ export const FULL_PLAN: BenchPlan = {
   // New pods 600 ms apart: the kubelet is asked at most every 500 ms (the agent's default).
   newPod: { samples: 20, spacingMs: 600 },
   steadyState: { pods: 20, tokenSubscribersPerPod: 2, hours: 80 },
+  sds: { samples: 1_000, warmup: 50, rounds: 10 },
   scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
 };
 
@@ -35,5 +38,6 @@ export const QUICK_PLAN: BenchPlan = {
   attestation: { knownSamples: 20, newSamples: 2 },
   newPod: { samples: 2, spacingMs: 600 },
   steadyState: { pods: 2, tokenSubscribersPerPod: 2, hours: 80 },
+  sds: { samples: 20, warmup: 2, rounds: 2 },
   scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
 };

@@ -12,15 +12,16 @@ import { BenchNode } from './node/bench-node.js';
 import { formatTable, machineFacts } from './report.js';
 import type { BenchResults, Figure } from './report.js';
 import { benchScale } from './scale/scale-bench.js';
+import { benchSds } from './sds/sds-bench.js';
 import { killAllChildren } from './support/children.js';
 
 // `npm run bench`: every benchmark in one run, one table (each figure next to its floor or
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
 // (a smoke run), `--keep` keeps the agents' logs, `--profile` writes CPU profiles of the agent
-// processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale).
+// processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale, sds).
 // See test/bench/README.md.
 
-export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale'] as const;
+export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -52,7 +53,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
   try {
     await run('cached', () => benchCachedPath(plan, dir, options.profileDir));
     await run('steady-state', () => benchSteadyState(plan));
-    if (['attestation', 'new-pod', 'scale'].some((b) => wanted.has(b as BenchName))) {
+    if (['attestation', 'new-pod', 'scale', 'sds'].some((b) => wanted.has(b as BenchName))) {
       progress(`bench: starting a simulated node with ${plan.scale.pods} pods`);
       node = await BenchNode.start(plan.scale.pods);
     }
@@ -60,6 +61,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     await run('attestation', () => benchAttestation(plan, theNode()));
     await run('new-pod', () => benchNewPod(plan, theNode(), dir, options.profileDir));
     await run('scale', () => benchScale(plan, theNode(), dir, progress, options.profileDir));
+    await run('sds', () => benchSds(plan, theNode(), dir, progress, options.profileDir));
   } catch (error) {
     const conjurLog = node?.node.conjur.serverLog.slice(-5) ?? [];
     if (conjurLog.length > 0) progress(`bench: last Conjur double log lines:\n  ${conjurLog.join('\n  ')}`);

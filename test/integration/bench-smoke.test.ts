@@ -59,6 +59,12 @@ const EXPECTED_FIGURES = [
   'scale.reissue.agentCpu',
   'scale.reissue.doublesCpu',
   'scale.reissue.concurrency',
+  'sds.first.p50',
+  'sds.first.p99',
+  'sds.rotation.p50',
+  'sds.rotation.p99',
+  'sds.rotation.max',
+  'sds.fill.p50',
 ];
 
 describe('the benchmark suite', () => {

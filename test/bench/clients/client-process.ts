@@ -2,7 +2,10 @@ import { parentIpc } from '../support/children.js';
 import { sampleCachedPath } from './cached-samples.js';
 import type { CachedPathParams } from './cached-samples.js';
 import { burstOfCallers, firstSvidAndToken } from './new-callers.js';
+import { sampleFirstSds } from './sds-samples.js';
+import type { FirstSdsParams } from './sds-samples.js';
 import { StreamPool } from './stream-pool.js';
+import type { StreamKind } from './stream-pool.js';
 
 // A workload process for the bench (forked by run-all): it makes Workload API calls when told to
 // over IPC and reports what it measured. It never imports the agent: only grpc-js on raw bytes.
@@ -18,9 +21,10 @@ interface PoolParams {
 
 ipc
   .handle('cached', (params) => sampleCachedPath(params as CachedPathParams))
+  .handle('first-sds', (params) => sampleFirstSds(params as FirstSdsParams))
   .handle('open', (params) => {
-    const { socketPath, connections, count } = params as PoolParams & { count: number };
-    pool ??= new StreamPool(socketPath, connections);
+    const { socketPath, connections, count, kind } = params as PoolParams & { count: number; kind?: StreamKind };
+    pool ??= new StreamPool(socketPath, connections, kind);
     pool.open(count);
     return pool.size;
   })

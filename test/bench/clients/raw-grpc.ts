@@ -30,8 +30,15 @@ export function openStream(client: grpc.Client, method: string): grpc.ClientRead
   return stream;
 }
 
+/** A StreamSecrets call as Envoy opens it: no security header, requests written by the caller. */
+export function openDuplex(client: grpc.Client, method: string): grpc.ClientDuplexStream<Buffer, Buffer> {
+  const stream = client.makeBidiStreamRequest(method, asBytes, asBytes, new grpc.Metadata());
+  stream.on('error', () => {});
+  return stream;
+}
+
 /** Resolves on the stream's first message; rejects if it ends first. */
-export function firstMessage(stream: grpc.ClientReadableStream<Buffer>): Promise<void> {
+export function firstMessage(stream: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.once('data', () => resolve());
     stream.once('status', (status: grpc.StatusObject) => reject(new Error(`stream ended before a message: ${grpc.status[status.code]} ${status.details}`)));

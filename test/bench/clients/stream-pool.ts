@@ -1,13 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
-import { connect, FETCH_X509_SVID, openStream } from './raw-grpc.js';
+import { connect, FETCH_X509_SVID, openDuplex, openStream } from './raw-grpc.js';
+import { encodeDiscoveryRequest, readVersionAndNonce, STREAM_SECRETS } from './sds-wire.js';
 
-// Many long-lived FetchX509SVID streams held by one workload process over a fixed set of its own
+/** Which API the streams use: FetchX509SVID, or Envoy SDS (StreamSecrets for default + ROOTCA, ACKing each response). */
+export type StreamKind = 'x509' | 'sds';
+
+/** The names an Envoy sidecar asks for: its certificate and its validation context. */
+export const SDS_NAMES = ['default', 'ROOTCA'] as const;
+
+// Many long-lived FetchX509SVID (or SDS) streams held by one workload process over a fixed set of its own
 // connections (streams are spread round-robin), as a busy application or several containers
 // sharing a process would. Records when each stream got its first message and, once armed, its
 // next one, as CLOCK_MONOTONIC nanoseconds, which every process on the machine shares.
 
 interface HeldStream {
-  readonly call: grpc.ClientReadableStream<Buffer>;
+  readonly call: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>;
   readonly openedAt: bigint;
   firstAt?: bigint;
   armedAt?: bigint;
@@ -24,6 +31,7 @@ export class StreamPool {
   constructor(
     private readonly socketPath: string,
     private readonly connectionCount: number,
+    private readonly kind: StreamKind = 'x509',
   ) {}
 
   get size(): number {
@@ -35,9 +43,9 @@ export class StreamPool {
     while (this.connections.length < this.connectionCount) this.connections.push(connect(this.socketPath));
     for (let i = 0; i < count; i++) {
       const client = this.connections[this.next++ % this.connections.length]!;
-      const call = openStream(client, FETCH_X509_SVID);
-      const held: HeldStream = { call, openedAt: process.hrtime.bigint(), armed: false };
-      call.on('data', () => this.onMessage(held));
+      const held: HeldStream = { call: this.openCall(client), openedAt: process.hrtime.bigint(), armed: false };
+      held.call.on('data', (message: Buffer) => this.onMessage(held, message));
+      const call = held.call;
       call.on('status', (status: grpc.StatusObject) => {
         held.ended = `${grpc.status[status.code]} ${status.details}`;
         this.wake();
@@ -74,8 +82,17 @@ export class StreamPool {
     this.next = 0;
   }
 
-  private onMessage(held: HeldStream): void {
+  private openCall(client: grpc.Client): HeldStream['call'] {
+    if (this.kind === 'x509') return openStream(client, FETCH_X509_SVID);
+    const call = openDuplex(client, STREAM_SECRETS);
+    call.write(encodeDiscoveryRequest({ names: SDS_NAMES }));
+    return call;
+  }
+
+  private onMessage(held: HeldStream, message: Buffer): void {
     const now = process.hrtime.bigint();
+    // Envoy ACKs every response it applies (same names, the response's version and nonce).
+    if (this.kind === 'sds') (held.call as grpc.ClientDuplexStream<Buffer, Buffer>).write(encodeDiscoveryRequest({ names: SDS_NAMES, ...readVersionAndNonce(message) }));
     held.firstAt ??= now;
     if (held.armed && held.armedAt === undefined) held.armedAt = now;
     this.wake();

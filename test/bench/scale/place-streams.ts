@@ -13,6 +13,8 @@ export interface Placement {
   readonly socketPath: string;
   readonly streamsPerPod: number;
   readonly connectionsPerClient: number;
+  /** FetchX509SVID (default) or Envoy SDS streams. */
+  readonly kind?: 'x509' | 'sds';
 }
 
 export async function placeStreams(node: BenchNode, agent: AgentHandle, clients: readonly BenchChild[], pods: readonly SimulatedPod[], placement: Placement): Promise<void> {
@@ -22,7 +24,7 @@ export async function placeStreams(node: BenchNode, agent: AgentHandle, clients:
         const pod = pods[i]!;
         node.placeInPod(client.pid, pod);
         const attested = agent.expectAttested(client.pid, pod.uid, placement.streamsPerPod);
-        await client.ipc.call('open', { socketPath: placement.socketPath, connections: placement.connectionsPerClient, count: placement.streamsPerPod });
+        await client.ipc.call('open', { socketPath: placement.socketPath, connections: placement.connectionsPerClient, count: placement.streamsPerPod, kind: placement.kind ?? 'x509' });
         await attested;
       }
     }),
