@@ -14,6 +14,8 @@ export interface PlannedResponse {
   readonly versionInfo: string;
   readonly nonce: string;
   readonly secretCount: number;
+  /** `request`: answers a subscription (perhaps once the SVID arrived); `update`: pushes new content. */
+  readonly trigger: 'request' | 'update';
 }
 
 /**
@@ -49,6 +51,8 @@ export class SecretStream {
   private context: X509Context | undefined;
   private lastSent: { readonly versionInfo: string; readonly nonce: string } | undefined;
   private rejectedVersion: string | undefined;
+  /** Names were asked for before there was a context to answer them with. */
+  private unanswered = false;
 
   constructor(
     private readonly options: SdsOptions,
@@ -82,7 +86,7 @@ export class SecretStream {
   onContext(context: X509Context): PlannedResponse | undefined {
     this.context = context;
     if (this.names === undefined) return undefined;
-    return this.plan('content');
+    return this.plan(this.unanswered ? 'names' : 'content');
   }
 
   private reject(versionInfo: string): string {
@@ -96,14 +100,20 @@ export class SecretStream {
    * content changed. Content equal to what the client rejected is never sent again.
    */
   private plan(trigger: 'names' | 'content'): PlannedResponse | undefined {
-    if (!this.context || this.names === undefined) return undefined;
+    if (this.names === undefined) return undefined;
+    if (!this.context) {
+      this.unanswered = true;
+      return undefined;
+    }
+    this.unanswered = false;
     const secrets = selectSecrets(this.context, this.names, this.form, this.options);
     const versionInfo = contentVersion(secrets);
     if (versionInfo === this.rejectedVersion) return undefined;
     if (trigger === 'content' && versionInfo === this.lastSent?.versionInfo) return undefined;
     const nonce = this.nextNonce();
     this.lastSent = { versionInfo, nonce };
-    return { response: toDiscoveryResponse(secrets, versionInfo, nonce), versionInfo, nonce, secretCount: secrets.length };
+    const response = toDiscoveryResponse(secrets, versionInfo, nonce);
+    return { response, versionInfo, nonce, secretCount: secrets.length, trigger: trigger === 'names' ? 'request' : 'update' };
   }
 }
 

@@ -36,16 +36,15 @@ export function streamSecrets(deps: StreamSecretsDeps): handleBidiStreamingCall<
       const closeGauge = deps.onStreamOpen();
       const local = linkedController(signal);
       const stream = new SecretStream(deps.options, randomNonce);
-      const log = deps.logger.child({ [F.connectionId]: call.getPeer(), [F.pid]: peer.credentials.pid });
       const stopReading = readRequests(call, (request) => {
         const step = stream.onRequest(request);
-        logRequest(log, step, logFields);
+        logRequest(deps.logger, step, logFields);
         if (step.kind === 'nack') deps.observer.nacked();
-        if (step.planned) void push(step.planned, 'request');
+        if (step.planned) void push(step.planned);
       }, (error) => local.abort(error));
-      const push = async (planned: PlannedResponse, trigger: 'request' | 'update') => {
-        log.debug('Sent secrets', { ...logFields, [F.versionInfo]: planned.versionInfo, [F.nonce]: planned.nonce, [F.count]: planned.secretCount });
-        deps.observer.pushed(trigger);
+      const push = async (planned: PlannedResponse) => {
+        deps.logger.debug('Sent secrets', { ...logFields, [F.versionInfo]: planned.versionInfo, [F.nonce]: planned.nonce, [F.count]: planned.secretCount });
+        deps.observer.pushed(planned.trigger);
         await send(planned.response);
       };
       // A bad request aborts only this stream's work (`local`): the call ends with its status.
@@ -55,7 +54,7 @@ export function streamSecrets(deps: StreamSecretsDeps): handleBidiStreamingCall<
         for await (const context of deps.svids.subscribe(identity, local.signal)) {
           if (context.svids.length === 0) throw new WorkloadApiError('no-identity', 'the X.509 context holds no SVIDs');
           const planned = stream.onContext(context);
-          if (planned) await push(planned, 'update');
+          if (planned) await push(planned);
         }
       } catch (error) {
         throw badRequest() ?? error;

@@ -36,6 +36,7 @@ describe('SecretStream', () => {
     expect(sent?.response.version_info).toBe(sent?.versionInfo);
     expect(sent?.response.type_url).toBe(SECRET_TYPE_URL);
     expect(sent?.versionInfo).toMatch(/^[0-9a-f]{16}$/);
+    expect(sent?.trigger).toBe('request'); // it answers the subscription, though the SVID came later
   });
 
   it('answers at once when the context is already there, and sends nothing for an ACK', () => {
@@ -56,6 +57,7 @@ describe('SecretStream', () => {
     const renewed = stream.onContext(contextWith('2'))!;
     expect(renewed.versionInfo).not.toBe(first.versionInfo);
     expect(renewed.nonce).not.toBe(first.nonce);
+    expect(renewed.trigger).toBe('update');
     // A bundle change the stream did not ask for changes nothing it holds.
     expect(stream.onContext(contextWith('2', 'new-root'))).toBeUndefined();
   });
