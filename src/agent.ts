@@ -234,7 +234,8 @@ export function toKubeletEndpoint(config: AgentConfig): KubeletEndpoint {
 
 export function toKubeConfigSource(config: AgentConfig): KubeConfigSource {
   const connection = config.kubernetes.connection;
-  return connection.kind === 'kubeconfig' ? { kind: 'kubeconfig', path: connection.kubeconfig } : { kind: 'in-cluster' };
+  if (connection.kind === 'kubeconfig') return { kind: 'kubeconfig', path: connection.kubeconfig };
+  return { kind: 'in-cluster', server: connection.apiServerUrl, tokenFile: connection.tokenFile, caFile: connection.caFile };
 }
 
 function syncServing(clock: Clock, isReady: () => boolean, apply: (ready: boolean) => void): () => void {

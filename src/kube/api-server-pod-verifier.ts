@@ -16,8 +16,7 @@ import { PodWatch } from './pod-watch.js';
 export interface ApiServerPodVerifierOptions {
   /** This node: the watch covers only pods scheduled here. */
   readonly nodeName: string;
-  /** Default: in-cluster service account. */
-  readonly kubeConfig?: KubeConfigSource;
+  readonly kubeConfig: KubeConfigSource;
   /** Per API request (list, get). Default 5000. */
   readonly requestTimeoutMs?: number;
   /** Between failed list/watch attempts. Default 500 ms doubling to 30 s, ±50 % jitter. */
@@ -43,7 +42,7 @@ export class ApiServerPodVerifier {
   private getRequests = 0;
 
   constructor(options: ApiServerPodVerifierOptions) {
-    const kubeConfig = loadKubeConfig(options.kubeConfig ?? { kind: 'in-cluster' });
+    const kubeConfig = loadKubeConfig(options.kubeConfig);
     const log = (options.logger ?? silentLogger).child({ [F.component]: 'api-server-pod-verifier' });
     this.clock = options.clock ?? systemClock;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;

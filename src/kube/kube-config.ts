@@ -1,15 +1,17 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeError } from './kube-error.js';
+import { TOKEN_FILE_PROVIDER, TokenFileAuthenticator } from './token-file-authenticator.js';
 
 /**
  * Where the API server and the credentials come from:
- * - in-cluster: the pod's service account (token re-read by client-node as it rotates; CA and
- *   namespace files; the KUBERNETES_SERVICE_HOST/PORT environment, read by client-node itself)
+ * - in-cluster: the pod's service account: the API server URL, the projected token file (read
+ *   again on every request once it changed, so a rotated token is used at once) and the CA file,
+ *   as the configuration resolved them (kubernetes.apiServerUrl, .tokenFile, .caFile)
  * - kubeconfig: a kubeconfig file, for development (optionally a context other than current)
  * - token: an explicit server URL, CA certificate and bearer token
  */
 export type KubeConfigSource =
-  | { readonly kind: 'in-cluster' }
+  | { readonly kind: 'in-cluster'; readonly server: string; readonly tokenFile: string; readonly caFile: string }
   | { readonly kind: 'kubeconfig'; readonly path: string; readonly context?: string }
   | { readonly kind: 'token'; readonly server: string; readonly caPem: string; readonly token: string };
 
@@ -18,7 +20,13 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
   try {
     switch (source.kind) {
       case 'in-cluster':
-        kc.loadFromCluster();
+        kc.loadFromOptions({
+          clusters: [{ name: 'in-cluster', server: source.server, caFile: source.caFile, skipTLSVerify: false }],
+          users: [{ name: 'service-account', authProvider: { name: TOKEN_FILE_PROVIDER, config: {} } }],
+          contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account' }],
+          currentContext: 'in-cluster',
+        });
+        kc.addAuthenticator(new TokenFileAuthenticator(source.tokenFile));
         break;
       case 'kubeconfig':
         kc.loadFromFile(source.path);

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { setMaxListeners } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PodVerifier } from '../../../src/attestation/index.js';
@@ -179,6 +179,28 @@ describe('ApiServerPodVerifier configuration', () => {
       const fromFile = new ApiServerPodVerifier({ nodeName: NODE, kubeConfig: { kind: 'kubeconfig', path } });
       const web = api.upsertPod(pod('web'));
       expect((await fromFile.getPod('apps', 'web', signal))?.uid).toBe(web.metadata.uid);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses the in-cluster server, CA file and token file it is given, and a rotated token at once', async () => {
+    await start({ watch: false });
+    const dir = await mkdtemp(join(tmpdir(), 'serviceaccount-'));
+    const tokenFile = join(dir, 'token');
+    const caFile = join(dir, 'ca.crt');
+    await writeFile(tokenFile, TOKEN);
+    await writeFile(caFile, ca.certPem);
+    try {
+      const inCluster = new ApiServerPodVerifier({ nodeName: NODE, kubeConfig: { kind: 'in-cluster', server: api.url, tokenFile, caFile } });
+      const web = api.upsertPod(pod('web'));
+      expect((await inCluster.getPod('apps', 'web', signal))?.uid).toBe(web.metadata.uid);
+      // The kubelet swaps the projected file atomically; the API server accepts only the new token.
+      await writeFile(`${tokenFile}.new`, 'rotated-token');
+      await rename(`${tokenFile}.new`, tokenFile);
+      api.setToken('rotated-token');
+      const api2 = api.upsertPod(pod('api'));
+      expect((await inCluster.getPod('apps', 'api', signal))?.uid).toBe(api2.metadata.uid);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
