@@ -32,20 +32,26 @@ const SHORT_WATCH_MS = 1000;
 
 /**
  * Keeps a PodView of this node's pods current with list-then-watch (`fieldSelector=
- * spec.nodeName=<node>`): a clean end resumes from the last resourceVersion, 410 Expired lists
- * again, any error backs off with jitter and lists again. Synced means a list has landed and a
- * watch stream is open now; in between, the view may be stale and readers must ask the server.
+ * spec.nodeName=<node>`), as client-go's reflector does: a clean end resumes from the last
+ * resourceVersion (bookmarks keep it fresh while nothing on this node changes); a failed watch
+ * (API server restarting, connection cut) is retried from that same version with backoff, so a
+ * control-plane restart costs every node one watch, not one list; only 410 Expired (the history
+ * was compacted, or a restarted server's cache starts later) or a failed list lists again, and
+ * the list reports whatever vanished meanwhile. Synced means a list has landed and a watch stream
+ * is open now; in between, the view may be stale and readers must ask the server.
  */
 export class PodWatch {
   private synced = false;
   private readonly core: CoreV1Api;
   private readonly watch: Watch;
   private readonly fieldSelector: string;
+  private readonly what: string;
 
   constructor(private readonly options: PodWatchOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.watch = new Watch(options.kubeConfig);
     this.fieldSelector = `spec.nodeName=${options.nodeName}`;
+    this.what = `pods on node ${options.nodeName}`;
   }
 
   get isSynced(): boolean {
@@ -53,40 +59,45 @@ export class PodWatch {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    const { clock, backoff, log } = this.options;
     let failures = 0;
+    let shortWatches = 0;
+    // Where the next watch starts; undefined: list first.
+    let resumeFrom: string | undefined;
     while (!signal.aborted) {
       try {
-        await this.listAndWatch(signal, () => (failures = 0));
+        if (resumeFrom === undefined) resumeFrom = await this.list(signal);
+        const startedAt = clock.now();
+        const end = await this.watchFrom(resumeFrom, signal);
+        failures = 0;
+        if (end.kind === 'aborted') break;
+        if (end.kind === 'expired') {
+          log.info('Pod watch expired, listing again');
+          resumeFrom = undefined;
+          continue;
+        }
+        resumeFrom = end.resourceVersion;
+        shortWatches = clock.now() - startedAt < SHORT_WATCH_MS ? shortWatches + 1 : 0;
+        if (shortWatches > 0) await sleep(backoffDelayMs(shortWatches - 1, backoff), signal, clock);
       } catch (error) {
         this.synced = false;
         if (signal.aborted) break;
-        this.options.log.warn('Pod watch failed', { [F.cause]: describeError(error) });
-        await sleep(backoffDelayMs(failures++, this.options.backoff), signal, this.options.clock).catch(() => undefined);
+        log.warn(resumeFrom === undefined ? 'Pod list failed' : 'Pod watch failed', { [F.cause]: describeError(error) });
+        await sleep(backoffDelayMs(failures++, backoff), signal, clock).catch(() => undefined);
       }
     }
     this.synced = false;
   }
 
-  private async listAndWatch(signal: AbortSignal, onListed: () => void): Promise<void> {
-    const { clock, requestTimeoutMs, view, backoff } = this.options;
-    const what = `pods on node ${this.options.nodeName}`;
+  /** Lists this node's pods into the view; returns the list's resourceVersion to watch from. */
+  private async list(signal: AbortSignal): Promise<string> {
+    const { clock, requestTimeoutMs, view } = this.options;
     const listStartedAt = clock.now();
-    const list = await callApi(what, (o) => this.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }, o), { signal, timeoutMs: requestTimeoutMs, clock });
-    if (!list) throw new KubeError('unavailable', `api server returned 404 for ${what}`);
+    const list = await callApi(this.what, (o) => this.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }, o), { signal, timeoutMs: requestTimeoutMs, clock });
+    if (!list) throw new KubeError('unavailable', `api server returned 404 for ${this.what}`);
     view.replaceAll(list.items.map(fromPodJson).filter((p): p is PodInfo => p !== undefined));
-    onListed();
     this.options.log.debug('Listed pods on this node', { [F.elapsedMs]: clock.now() - listStartedAt });
-    let resourceVersion = list.metadata?.resourceVersion ?? '';
-    let shortWatches = 0;
-    for (;;) {
-      const startedAt = clock.now();
-      const end = await this.watchFrom(resourceVersion, signal);
-      if (end.kind === 'expired') this.options.log.info('Pod watch expired, listing again');
-      if (end.kind !== 'closed') return;
-      resourceVersion = end.resourceVersion;
-      shortWatches = clock.now() - startedAt < SHORT_WATCH_MS ? shortWatches + 1 : 0;
-      if (shortWatches > 0) await sleep(backoffDelayMs(shortWatches - 1, backoff), signal, clock);
-    }
+    return list.metadata?.resourceVersion ?? '';
   }
 
   /** One watch stream, applied to the view as events arrive. */
@@ -122,13 +133,15 @@ export class PodWatch {
           return;
         }
         lastVersion = resourceVersionOf(object) ?? lastVersion;
-        const pod = type === 'BOOKMARK' ? undefined : fromPodJson(object);
+        if (type === 'BOOKMARK') return void this.options.log.debug('Pod watch bookmark', { [F.resourceVersion]: lastVersion });
+        const pod = fromPodJson(object);
         if (pod && type === 'DELETED') view.remove(pod);
         else if (pod) view.upsert(pod);
       };
       const onDone = (error: unknown) =>
         finish(() => {
           if (error instanceof KubeError) reject(error);
+          else if (httpStatusOf(error) === 410) resolve({ kind: 'expired' });
           else if (error) reject(toKubeError('pod watch', error));
           else if (expired) resolve({ kind: 'expired' });
           else if (failure) reject(new KubeError('unavailable', failure));
@@ -151,6 +164,12 @@ export class PodWatch {
 
 function statusCodeOf(object: unknown): number | undefined {
   const code = typeof object === 'object' && object !== null ? (object as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** client-node's Watch rejects a non-200 answer with an Error carrying `statusCode`. */
+function httpStatusOf(error: unknown): number | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
   return typeof code === 'number' ? code : undefined;
 }
 

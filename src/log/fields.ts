@@ -24,6 +24,7 @@ export const F = {
   versionInfo: 'versionInfo',
   nonce: 'nonce',
   count: 'count',
+  resourceVersion: 'resourceVersion',
 } as const;
 
 /** An error's message chain for logs: `a: b: c` (never the stack, never secrets). */

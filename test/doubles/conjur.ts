@@ -42,6 +42,12 @@ export interface ConjurOptions {
   readonly serviceId: string;
   /** How Conjur reaches the Kubernetes API double (bearer token and its CA). */
   readonly kubeApi: KubeConnection;
+  /**
+   * Where Conjur reads pods, service accounts and controllers: by default `kubeApi`; a real API
+   * server in the real-API suite (exec still goes through `kubeApi`, which stands in for the
+   * kubelet's exec there).
+   */
+  readonly podLookup?: KubeConnection;
   /** Not used: the certificate reaches the pod volume through exec (kube-exec.ts maps it). */
   readonly kubeletPodsDir?: string;
   /** Time for certificate validity, token iat/exp and expiry checks; real time by default. */
@@ -131,7 +137,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     state,
     signers: [signer],
     kubeConnection: options.kubeApi,
-    kube: () => new KubeLookup(options.kubeApi, kubeAgent, options.kubeTimeoutMs ?? 10_000),
+    kube: () => new KubeLookup(options.podLookup ?? options.kubeApi, kubeAgent, options.kubeTimeoutMs ?? 10_000),
     now: () => clock.now(),
     injection,
     tokenTtlSeconds: () => tokenTtlSeconds,
