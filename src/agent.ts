@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from './async/index.js';
 import type { Clock } from './async/index.js';
 import { KubernetesAttestor } from './attestation/index.js';
+import type { LocateOptions, OnRefusedProcRead } from './attestation/index.js';
 import type { AgentConfig } from './config/index.js';
 import { ConjurAgentIdentity, ConjurBundleSource, ConjurClient, ConjurIssuer, FileBundleSource } from './conjur/index.js';
 import { HealthServer } from './health/index.js';
@@ -61,7 +62,15 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   });
   const metrics = new AgentMetrics();
   const attestor = instrumentAttestor(
-    new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, pods, verifier, logger, clock }),
+    new KubernetesAttestor({
+      procRoot: config.procRoot,
+      nodeName: config.nodeName,
+      cgroup: toCgroupOptions(config, (file, reason) => metrics.refusedFileReads.inc({ file, reason })),
+      pods,
+      verifier,
+      logger,
+      clock,
+    }),
     metrics,
   );
   const identities = new KubernetesIdentityResolver({
@@ -116,6 +125,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     trustBundle: bundles,
     keyType: conjurConfig.keyType,
     confirmTimeoutMs: conjurConfig.injectTimeoutMs,
+    maxCertificateFileBytes: conjurConfig.maxCertificateFileBytes,
+    onRefusedFile: (reason) => metrics.refusedFileReads.inc({ file: 'client.pem', reason }),
     clock,
     logger,
   });
@@ -230,6 +241,17 @@ export function toKubeletEndpoint(config: AgentConfig): KubeletEndpoint {
   if (kubelet.readOnlyPort) return { kind: 'read-only', url: kubelet.url };
   const tls = kubelet.insecureSkipTlsVerify || kubelet.caFile === undefined ? ({ insecureSkipVerify: true } as const) : { caPem: readFileSync(kubelet.caFile, 'utf8') };
   return { kind: 'secure', url: kubelet.url, tokenFile: kubelet.tokenFile ?? '', tls };
+}
+
+/** How attestation reads and judges /proc/<pid>/cgroup and mountinfo (attestation.*). */
+export function toCgroupOptions(config: AgentConfig, onRefusedRead?: OnRefusedProcRead): LocateOptions {
+  const { nestedNodes, maxCgroupFileBytes, maxMountinfoBytes } = config.attestation;
+  return {
+    layout: nestedNodes ? 'nested' : 'kubelet',
+    maxCgroupBytes: maxCgroupFileBytes,
+    maxMountinfoBytes,
+    ...(onRefusedRead ? { onRefusedRead } : {}),
+  };
 }
 
 export function toKubeConfigSource(config: AgentConfig): KubeConfigSource {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { startAgent, toKubeConfigSource, toKubeletEndpoint } from './agent.js';
+import { startAgent, toCgroupOptions, toKubeConfigSource, toKubeletEndpoint } from './agent.js';
 import { systemClock } from './async/index.js';
 import { debugAttest, KubernetesAttestor } from './attestation/index.js';
 import { CliError, processCliContext, runCli } from './cli/index.js';
@@ -66,7 +66,7 @@ function debugAttestation(config: AgentConfig) {
     logger,
   });
   const verifier = new ApiServerPodVerifier({ nodeName: config.nodeName, kubeConfig: toKubeConfigSource(config), requestTimeoutMs: config.kubernetes.requestTimeoutMs, logger });
-  const attestor = new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, pods, verifier, logger, clock: systemClock });
+  const attestor = new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, cgroup: toCgroupOptions(config), pods, verifier, logger, clock: systemClock });
   const resolver = new KubernetesIdentityResolver({
     trustDomain: config.trustDomain,
     serviceId: config.conjur.serviceId,

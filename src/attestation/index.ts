@@ -10,6 +10,6 @@ export type { AttestationStepName, TraceStep, TraceFailure, TraceDetail, TraceVa
 export { debugAttest } from './debug-attest.js';
 export type { DebugAttestReport, DebugAttestOptions, DebugStep, DebugStepName, TracingAttestor, ExplainingResolver } from './debug-attest.js';
 export { locateContainer } from './cgroup/index.js';
-export type { ContainerLocation } from './cgroup/index.js';
+export type { CgroupLayout, ContainerLocation, LocateOptions, OnRefusedProcRead, ProcReadRefusal } from './cgroup/index.js';
 export { UnixAttestor } from './unix-attestor.js';
 export type { UnixAttestorOptions } from './unix-attestor.js';

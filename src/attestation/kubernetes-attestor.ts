@@ -5,8 +5,8 @@ import type { Peer, PeerCredentials } from '../peer/index.js';
 import { AttestationError } from './attestation-error.js';
 import { TraceRecorder } from './attestation-trace.js';
 import type { TraceFailure, TraceStep } from './attestation-trace.js';
-import { locateContainer, readProcessCredentials } from './cgroup/index.js';
-import type { ContainerLocation } from './cgroup/index.js';
+import { DEFAULT_LOCATE_OPTIONS, locateContainer, readProcessCredentials } from './cgroup/index.js';
+import type { ContainerLocation, LocateOptions } from './cgroup/index.js';
 import { checkApiPod, checkKubeletPod, findContainer, podRef } from './pod-checks.js';
 import type { ContainerInfo, PodInfo, PodSource, PodVerifier } from './ports.js';
 import { toPodFacts } from './to-pod-facts.js';
@@ -17,6 +17,8 @@ export interface KubernetesAttestorOptions {
   readonly procRoot: string;
   /** This node's name (MY_NODE_NAME): pods bound elsewhere are never attested. */
   readonly nodeName: string;
+  /** Cgroup layout and /proc read bounds (config attestation.*); the kubelet's layout by default. */
+  readonly cgroup?: LocateOptions;
   readonly pods: PodSource;
   readonly verifier: PodVerifier;
   readonly logger: Logger;
@@ -129,7 +131,7 @@ export class KubernetesAttestor {
     state: AttemptState,
     signal: AbortSignal,
   ): Promise<PodFacts> {
-    const location = await locateContainer(this.options.procRoot, credentials.pid, trace);
+    const location = await locateContainer(this.options.procRoot, credentials.pid, trace, this.options.cgroup ?? DEFAULT_LOCATE_OPTIONS);
     state.location = location;
     if (location.kind === 'not-a-pod') throw new AttestationError('not-a-workload', location.reason);
     signal.throwIfAborted();

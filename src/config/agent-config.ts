@@ -69,8 +69,18 @@ export interface ConjurOptions {
   readonly agentSslDir: string;
   readonly bundle: BundleOrigin;
   readonly tokenRefreshBeforeExpiryMs: number;
+  /** Most bytes read from a pod's client.pem; larger files are refused unread. */
+  readonly maxCertificateFileBytes: number;
   /** Bound on Conjur issuances in flight, so a restart on a full node does not stampede Conjur. */
   readonly maxConcurrentIssuances: number;
+}
+
+/** How callers are located from /proc (attestation/cgroup). */
+export interface AttestationOptions {
+  /** Accept pods nested in a pod's container (nodes inside pods), taking the innermost. */
+  readonly nestedNodes: boolean;
+  readonly maxCgroupFileBytes: number;
+  readonly maxMountinfoBytes: number;
 }
 
 export interface SvidOptions {
@@ -108,6 +118,7 @@ export interface AgentConfig {
   readonly procRoot: string;
   /** The kubelet's pods directory as mounted into the agent (confirm reads injected certificates there). */
   readonly kubeletPodsDir: string;
+  readonly attestation: AttestationOptions;
   readonly kubelet: KubeletOptions;
   readonly kubernetes: KubernetesOptions;
   readonly conjur: ConjurOptions;

@@ -1,5 +1,5 @@
 import { byDefault, field, required } from './field.js';
-import { absolutePath, componentNames, dnsLabel, dnsSubdomain, durationMs, fileMode, fraction, listenAddress, oneOf, socketPath, trustDomain } from './field-types.js';
+import { absolutePath, boolean, componentNames, dnsLabel, dnsSubdomain, durationMs, fileMode, fraction, listenAddress, oneOf, positiveInteger, socketPath, trustDomain } from './field-types.js';
 
 // Top-level settings, the SVID schedule and observability. The downward-API names (MY_*) are
 // the only environment variables here: the DaemonSet sets them, and they win over the file.
@@ -55,6 +55,25 @@ export const AGENT_FIELDS = {
     type: absolutePath,
     presence: byDefault('/var/lib/kubelet/pods'),
     description: "The kubelet's pods directory as mounted into the agent; injected certificates are confirmed there.",
+  }),
+  attestationNestedNodes: field({
+    path: 'attestation.nestedNodes',
+    type: boolean,
+    presence: byDefault(false),
+    description:
+      "For nodes that run inside another cluster's pods (kind, k3d or Sysbox nodes in CI): take the innermost pod of a cgroup path that nests pods. Off, such a path is refused, because a pod that can write its cgroupfs could then claim another pod's identity.",
+  }),
+  attestationMaxCgroupFileBytes: field({
+    path: 'attestation.maxCgroupFileBytes',
+    type: positiveInteger,
+    presence: byDefault(65536),
+    description: 'Most bytes read from /proc/<pid>/cgroup; a larger file fails the attestation (PermissionDenied).',
+  }),
+  attestationMaxMountinfoBytes: field({
+    path: 'attestation.maxMountinfoBytes',
+    type: positiveInteger,
+    presence: byDefault(1048576),
+    description: "Most bytes read from /proc/<pid>/mountinfo (read only when a cgroup namespace hides the caller's path); a pod can grow it by mounting.",
   }),
   shutdownGraceMs: field({
     path: 'shutdownGrace',

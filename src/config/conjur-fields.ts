@@ -72,6 +72,12 @@ export const CONJUR_FIELDS = {
     presence: byDefault('10s'),
     description: "From inject_client_cert until the certificate is confirmed in the pod's volume.",
   }),
+  conjurMaxCertificateFileBytes: field({
+    path: 'conjur.maxCertificateFileBytes',
+    type: positiveInteger,
+    presence: byDefault(65536),
+    description: "Most bytes read from a pod's client.pem (Conjur's is about 1.5 KiB); a larger file is refused unread and counted in conjur_spiffe_file_reads_refused_total.",
+  }),
   conjurRequestTimeoutMs: field({
     path: 'conjur.requestTimeout',
     type: positiveDurationMs,

@@ -17,6 +17,11 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
     socketMode: v.require(F.socketMode),
     procRoot: v.require(F.procRoot),
     kubeletPodsDir: v.require(F.kubeletPodsDir),
+    attestation: {
+      nestedNodes: v.require(F.attestationNestedNodes),
+      maxCgroupFileBytes: v.require(F.attestationMaxCgroupFileBytes),
+      maxMountinfoBytes: v.require(F.attestationMaxMountinfoBytes),
+    },
     kubelet: {
       url: present(derived.kubeletUrl, 'kubelet.url'),
       readOnlyPort,
@@ -40,6 +45,7 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       defaultLoginTemplate: v.get(F.conjurDefaultLoginTemplate),
       keyType: v.require(F.conjurKeyType),
       injectTimeoutMs: v.require(F.conjurInjectTimeoutMs),
+      maxCertificateFileBytes: v.require(F.conjurMaxCertificateFileBytes),
       requestTimeoutMs: v.require(F.conjurRequestTimeoutMs),
       agentSslDir: v.require(F.conjurAgentSslDir),
       bundle: present(derived.bundle, 'conjur.bundleVariable'),

@@ -1,33 +1,95 @@
 import { constants, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
+import type { FSWatcher, Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Clock } from '../async/index.js';
 
 // client.pem is ~1.5 KiB; anything much larger is not Conjur's certificate.
-const MAX_FILE_BYTES = 64 * 1024;
+export const DEFAULT_MAX_CERTIFICATE_FILE_BYTES = 64 * 1024;
+
+// Linux's O_PATH, which Node does not export: an fd that names the inode without opening it, so
+// neither a device driver's open() nor a FIFO's reader side ever happens. With O_NOFOLLOW it
+// names a symlink itself instead of its target.
+const O_PATH = 0o10000000;
+
+/** Why a file in a workload's volume was not read. */
+export type RefusalReason = 'not-a-regular-file' | 'too-large' | 'unreadable';
+
+/** What reading a workload-writable file gave: its text, nothing there, or a refusal (content never kept). */
+export type CertificateFileRead =
+  | { readonly kind: 'file'; readonly text: string }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'refused'; readonly reason: RefusalReason; readonly detail: string };
 
 /**
- * Reads a small regular file, or undefined when it is missing or not a regular file.
- * The file sits in a volume the workload can write: O_NOFOLLOW stops a symlink from pointing
- * the agent at its own files, O_NONBLOCK stops a FIFO from hanging the read.
+ * Reads a small regular file from a directory the workload can write, at most `maxBytes`.
+ *
+ * The workload may swap the file for a symlink, FIFO, device node or directory, or grow it
+ * while we read, at any moment. So: the path is opened with O_PATH | O_NOFOLLOW (nothing is
+ * opened yet) and its type is taken from that fd; only a regular file is then opened for reading,
+ * through /proc/self/fd, which reopens exactly the inode just checked (a name lookup could land
+ * on a replacement). The read fills one fixed buffer of `maxBytes + 1`: one byte too many is
+ * a refusal, however large the file has grown since its size was seen.
  */
-export async function readCertificateFile(path: string): Promise<string | undefined> {
-  let handle;
+export async function readCertificateFile(path: string, maxBytes: number = DEFAULT_MAX_CERTIFICATE_FILE_BYTES): Promise<CertificateFileRead> {
+  let pathHandle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
+    pathHandle = await open(path, O_PATH | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
+    return refused('unreadable', `cannot open: ${code ?? 'error'}`);
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return undefined;
-    return await handle.readFile('utf8');
-  } catch {
-    return undefined;
+    const named = await pathHandle.stat();
+    if (!named.isFile()) return refused('not-a-regular-file', `is a ${typeName(named)}`);
+    if (named.size > maxBytes) return refused('too-large', `is ${named.size} bytes, over the limit of ${maxBytes}`);
+    return await readReopened(pathHandle.fd, named, maxBytes);
+  } catch (error) {
+    return refused('unreadable', `cannot read: ${errorCode(error) ?? 'error'}`);
+  } finally {
+    await pathHandle.close();
+  }
+}
+
+async function readReopened(fd: number, named: Stats, maxBytes: number): Promise<CertificateFileRead> {
+  const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile() || opened.ino !== named.ino || opened.dev !== named.dev) {
+      return refused('not-a-regular-file', 'changed while it was opened');
+    }
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled > maxBytes) return refused('too-large', `grew past the limit of ${maxBytes} bytes while it was read`);
+    return { kind: 'file', text: buffer.toString('utf8', 0, filled) };
   } finally {
     await handle.close();
   }
+}
+
+function refused(reason: RefusalReason, detail: string): CertificateFileRead {
+  return { kind: 'refused', reason, detail };
+}
+
+function typeName(stats: Stats): string {
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isSocket()) return 'socket';
+  return 'special file';
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
 export interface WaitForFileOptions {
@@ -35,6 +97,10 @@ export interface WaitForFileOptions {
   /** Poll period; the fallback where inotify does not fire (some mounts, missing directory). */
   readonly pollMs: number;
   readonly clock: Clock;
+  /** Most bytes read from one file; larger files are refused. */
+  readonly maxBytes?: number;
+  /** Told about every refused read (for the metric and the final error), never given content. */
+  readonly onRefused?: (path: string, refusal: Extract<CertificateFileRead, { kind: 'refused' }>) => void;
 }
 
 /** What to do with a file's content: accept it (stop waiting) or keep waiting for a newer one. */
@@ -43,7 +109,8 @@ export type FileVerdict<T> = { readonly accept: true; readonly value: T } | { re
 /**
  * Waits until one of `paths` holds content that `evaluate` accepts. Re-reads on every change
  * event of the parent directories and every `pollMs`; resolves undefined at the timeout and
- * rejects with the signal's reason on abort. Watchers and timers are always released.
+ * rejects with the signal's reason on abort. Watchers and timers are always released. Content
+ * is handed to `evaluate` and not kept here: a rejected file is garbage as soon as it returns.
  */
 export function waitForFile<T>(
   paths: readonly string[],
@@ -78,10 +145,11 @@ export function waitForFile<T>(
         do {
           again = false;
           for (const path of paths) {
-            const content = await readCertificateFile(path);
+            const read = await readCertificateFile(path, options.maxBytes);
             if (done) return;
-            if (content === undefined) continue;
-            const verdict = evaluate(content, path);
+            if (read.kind === 'refused') options.onRefused?.(path, read);
+            if (read.kind !== 'file') continue;
+            const verdict = evaluate(read.text, path);
             if (verdict.accept) return finish(() => resolve(verdict.value));
           }
         } while (again && !done);

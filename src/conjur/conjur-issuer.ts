@@ -7,6 +7,7 @@ import type { BundleSet, X509Svid } from '../spiffe/index.js';
 import { toPem, toPkcs8Der } from '../x509/index.js';
 import type { KeyType } from '../x509/index.js';
 import type { ConjurAccessToken } from './access-token.js';
+import type { RefusalReason } from './certificate-file.js';
 import type { ClientCredentials } from './conjur-client.js';
 import { ConjurError } from './conjur-error.js';
 import { injectAndConfirm } from './inject-and-confirm.js';
@@ -30,6 +31,10 @@ export interface ConjurIssuerOptions {
   readonly keyType?: KeyType;
   readonly confirmTimeoutMs?: number;
   readonly confirmPollMs?: number;
+  /** Most bytes read from a pod's client.pem (larger files are refused unread); default 64 KiB. */
+  readonly maxCertificateFileBytes?: number;
+  /** Counts each refused read of a pod's client.pem, by reason (the metric). */
+  readonly onRefusedFile?: (reason: RefusalReason) => void;
   /** How long a caller waits for the trust bundle when none is loaded yet (start-up); default 10 s. */
   readonly bundleWaitMs?: number;
   readonly clock?: Clock;
@@ -76,6 +81,8 @@ export class ConjurIssuer {
           clock: this.clock,
           confirmTimeoutMs: this.options.confirmTimeoutMs ?? 10_000,
           confirmPollMs: this.options.confirmPollMs ?? 100,
+          ...(this.options.maxCertificateFileBytes === undefined ? {} : { maxCertificateFileBytes: this.options.maxCertificateFileBytes }),
+          ...(this.options.onRefusedFile === undefined ? {} : { onRefusedFile: this.options.onRefusedFile }),
         },
         signal,
       );

@@ -22,3 +22,5 @@ export { FileBundleSource } from './file-bundle-source.js';
 export type { FileBundleSourceOptions } from './file-bundle-source.js';
 export { injectionTargetPaths, CONJUR_SSL_DIR } from './injection-target.js';
 export type { PodVolumeLayout } from './injection-target.js';
+export { DEFAULT_MAX_CERTIFICATE_FILE_BYTES } from './certificate-file.js';
+export type { RefusalReason } from './certificate-file.js';

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../async/index.js';
 import type { SpiffeId } from '../spiffe/index.js';
 import { createCsr, generateKeyPair, toPem } from '../x509/index.js';
 import type { KeyType } from '../x509/index.js';
 import { readCertificateFile, waitForFile } from './certificate-file.js';
+import type { CertificateFileRead, RefusalReason } from './certificate-file.js';
 import { confirmCertificate } from './confirm-certificate.js';
 import type { ConfirmResult } from './confirm-certificate.js';
 import { ConjurError } from './conjur-error.js';
@@ -24,6 +26,10 @@ export interface InjectionDeps {
   readonly clock: Clock;
   readonly confirmTimeoutMs: number;
   readonly confirmPollMs: number;
+  /** Most bytes read from a client.pem (conjur.maxCertificateFileBytes); larger files are refused. */
+  readonly maxCertificateFileBytes?: number;
+  /** Counts every refused read of a workload-writable file (the metric). */
+  readonly onRefusedFile?: (reason: RefusalReason) => void;
 }
 
 /** A confirmed certificate and its key. The key exists only in this process's memory. */
@@ -38,36 +44,52 @@ export interface InjectedCertificate {
 
 type Failure = Extract<ConfirmResult, { ok: false }>;
 
+/** What was last wrong at a path, without the content: a digest tells a stale file from a new one. */
+type LastSeen =
+  | { readonly kind: 'rejected'; readonly failure: Failure; readonly sha256: string; readonly path: string }
+  | { readonly kind: 'refused'; readonly detail: string; readonly path: string };
+
 /**
  * Inject-and-confirm (design.md §2.2 steps 1-3): a fresh key, a CSR with CN = host id suffix and
  * one URI SAN, inject_client_cert, then wait for a client.pem that passes every confirm check.
  * A file with another key (or unreadable) may be a leftover of an earlier issuance, so the wait
- * goes on for a newer one; a file with our key that fails any other check is final.
+ * goes on for a newer one; a file with our key that fails any other check is final. The
+ * workload owns the directory, so nothing it wrote is kept while waiting, only digests.
  */
 export async function injectAndConfirm(req: InjectionRequest, deps: InjectionDeps, signal: AbortSignal): Promise<InjectedCertificate> {
   const { prefix, suffix } = splitHostId(req.login);
   const keys = generateKeyPair(req.keyType);
   const csrDer = await createCsr({ ...keys, commonName: suffix, uriSan: req.spiffeId.toString() });
-  const before = await Promise.all(req.targetPaths.map(readCertificateFile));
+  const maxBytes = deps.maxCertificateFileBytes;
+  const before = await Promise.all(req.targetPaths.map(async (path) => digestOf(await readCertificateFile(path, maxBytes))));
   const publicKeySpkiDer = keys.publicKey.export({ type: 'spki', format: 'der' });
   const expected = { publicKeySpkiDer, authorities: req.authorities, spiffeId: req.spiffeId.toString(), commonName: commonNameOf(req.login) };
 
   await deps.client.injectClientCert(toPem(csrDer, 'CERTIFICATE REQUEST'), prefix, signal);
 
-  let lastRejected: { failure: Failure; content: string; path: string } | undefined;
+  let last: LastSeen | undefined;
   const outcome = await waitForFile(
     req.targetPaths,
     (content, path) => {
       const result = confirmCertificate(content, { ...expected, now: deps.clock.now() });
       if (result.ok || (result.check !== 'public-key' && result.check !== 'parse')) return { accept: true, value: { result, path } };
-      lastRejected = { failure: result, content, path };
+      last = { kind: 'rejected', failure: result, sha256: sha256(content), path };
       return { accept: false };
     },
-    { timeoutMs: deps.confirmTimeoutMs, pollMs: deps.confirmPollMs, clock: deps.clock },
+    {
+      timeoutMs: deps.confirmTimeoutMs,
+      pollMs: deps.confirmPollMs,
+      clock: deps.clock,
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+      onRefused: (path, refusal) => {
+        deps.onRefusedFile?.(refusal.reason);
+        last = { kind: 'refused', detail: refusal.detail, path };
+      },
+    },
     signal,
   );
 
-  if (outcome === undefined) throw timedOut(req, before, lastRejected, deps.confirmTimeoutMs);
+  if (outcome === undefined) throw timedOut(req, before, last, deps.confirmTimeoutMs);
   const { result, path } = outcome;
   if (!result.ok) throw new ConjurError('confirm-failed', `injected certificate failed the ${result.check} check: ${result.detail}`, { check: result.check });
   return { privateKey: keys.privateKey, leafDer: result.leafDer, notBefore: result.notBefore, notAfter: result.notAfter, path };
@@ -76,16 +98,22 @@ export async function injectAndConfirm(req: InjectionRequest, deps: InjectionDep
 /**
  * Nothing acceptable arrived. If all we ever saw is what was there before the inject, the
  * certificate never arrived (unavailable); a new file that failed the key check is a
- * certificate for someone else's key (confirm-failed).
+ * certificate for someone else's key (confirm-failed). A file refused unread (not a regular
+ * file, too large) is named in the message: the pod itself is in the way.
  */
-function timedOut(
-  req: InjectionRequest,
-  before: readonly (string | undefined)[],
-  lastRejected: { failure: Failure; content: string; path: string } | undefined,
-  timeoutMs: number,
-): ConjurError {
-  const stale = lastRejected === undefined || before[req.targetPaths.indexOf(lastRejected.path)] === lastRejected.content;
-  if (stale) return new ConjurError('unavailable', `injected certificate did not arrive within ${timeoutMs} ms`);
-  const { check, detail } = lastRejected.failure;
+function timedOut(req: InjectionRequest, before: readonly (string | undefined)[], last: LastSeen | undefined, timeoutMs: number): ConjurError {
+  const message = `injected certificate did not arrive within ${timeoutMs} ms`;
+  if (last?.kind === 'refused') return new ConjurError('unavailable', `${message}; ${last.path} was refused: it ${last.detail}`);
+  const stale = last === undefined || before[req.targetPaths.indexOf(last.path)] === last.sha256;
+  if (stale) return new ConjurError('unavailable', message);
+  const { check, detail } = last.failure;
   return new ConjurError('confirm-failed', `injected certificate failed the ${check} check: ${detail}`, { check });
+}
+
+function digestOf(read: CertificateFileRead): string | undefined {
+  return read.kind === 'file' ? sha256(read.text) : undefined;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -23,6 +23,7 @@ export class AgentMetrics {
   readonly conjurRequests: Counter<'endpoint' | 'status'>;
   readonly sdsPushes: Counter<'trigger'>;
   readonly sdsNacks: Counter;
+  readonly refusedFileReads: Counter<'file' | 'reason'>;
 
   constructor(probes: MetricsProbes = {}) {
     const registers = [this.registry];
@@ -69,6 +70,12 @@ export class AgentMetrics {
     this.sdsNacks = new Counter({
       name: 'conjur_spiffe_sds_nacks_total',
       help: 'Envoy SDS responses the client rejected (xDS NACKs)',
+      registers,
+    });
+    this.refusedFileReads = new Counter({
+      name: 'conjur_spiffe_file_reads_refused_total',
+      help: 'Reads of workload-controlled files refused unread (client.pem, cgroup, mountinfo), by file and reason',
+      labelNames: ['file', 'reason'],
       registers,
     });
     this.addProbes(probes);

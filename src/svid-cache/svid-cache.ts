@@ -147,10 +147,23 @@ export class SvidCache {
     return this.deps.semaphore.inUse;
   }
 
-  /** The entry for this key (the first identity seen for a key is kept: a key names one workload). */
+  /**
+   * The entry for this key. Callers resolve their identity on every call, so a pod whose Conjur
+   * login changed (its conjur.org/authn-login annotation) arrives with a new one: the entry
+   * issued for the old login is dropped (its streams end 'evicted') and a new one starts.
+   */
   private enter(identity: WorkloadIdentity): CacheEntry {
     if (this.closed) throw closedError();
     let entry = this.entries.get(identity.key);
+    if (entry && !sameIdentity(entry.identity, identity)) {
+      this.deps.logger.info('Replaced workload credentials: identity changed', {
+        [F.spiffeId]: identity.spiffeId.toString(),
+        [F.hostId]: identity.conjurLogin,
+        [F.reason]: `conjur login changed from ${entry.identity.conjurLogin ?? 'none'}`,
+      });
+      this.dropEntry(entry, new IssuanceError('evicted', 'the workload identity changed (conjur login)'));
+      entry = undefined;
+    }
     if (!entry) {
       entry = new CacheEntry(identity, this.deps.clock);
       this.entries.set(identity.key, entry);
@@ -194,6 +207,10 @@ export class SvidCache {
     if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
     entry.drop(error);
   }
+}
+
+function sameIdentity(a: WorkloadIdentity, b: WorkloadIdentity): boolean {
+  return a.spiffeId.equals(b.spiffeId) && a.conjurLogin === b.conjurLogin && a.hint === b.hint;
 }
 
 function closedError(): IssuanceError {

@@ -1,5 +1,6 @@
 import { AttestationError } from '../attestation-error.js';
 import { parseCgroupPath } from './parse-cgroup.js';
+import type { CgroupLayout } from './parse-cgroup.js';
 
 /** What a set of cgroup paths (the lines of one cgroup file, or cgroup mount roots) agree on. */
 export type CgroupVerdict =
@@ -18,10 +19,11 @@ export type CgroupVerdict =
  * another path shows as an outer layer is therefore ignored; any other disagreement between
  * paths fails closed, because a caller must never be matched to a container it is not in.
  *
- * `what` names the source in messages ("cgroup lines", "cgroup mount roots").
+ * `what` names the source in messages ("cgroup lines", "cgroup mount roots"). A path that
+ * breaks `layout` (see CgroupLayout) fails the whole set.
  */
-export function combineCgroupPaths(paths: readonly string[], what: string): CgroupVerdict {
-  const ids = paths.map(parseCgroupPath);
+export function combineCgroupPaths(paths: readonly string[], what: string, layout: CgroupLayout = 'kubelet'): CgroupVerdict {
+  const ids = paths.map((path) => parseCgroupPath(path, layout));
 
   const podUids = distinct(ids.map((id) => id.podUid));
   if (podUids.length > 1) throw conflict(`${what} name conflicting pod uids ${podUids.join(', ')}`);

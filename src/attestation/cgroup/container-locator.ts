@@ -4,7 +4,19 @@ import { combineCgroupPaths } from './combine-cgroup-paths.js';
 import type { CgroupVerdict } from './combine-cgroup-paths.js';
 import { locateInMounts, parseMountinfo } from './mountinfo.js';
 import { parseCgroupFile } from './parse-cgroup.js';
+import type { CgroupLayout } from './parse-cgroup.js';
 import { MAX_CGROUP_BYTES, MAX_MOUNTINFO_BYTES, procPath, readProcFile } from './proc-files.js';
+import type { OnRefusedProcRead } from './proc-files.js';
+
+/** How to read and judge a process's cgroup (config: attestation.*). */
+export interface LocateOptions {
+  readonly layout: CgroupLayout;
+  readonly maxCgroupBytes: number;
+  readonly maxMountinfoBytes: number;
+  readonly onRefusedRead?: OnRefusedProcRead;
+}
+
+export const DEFAULT_LOCATE_OPTIONS: LocateOptions = { layout: 'kubelet', maxCgroupBytes: MAX_CGROUP_BYTES, maxMountinfoBytes: MAX_MOUNTINFO_BYTES };
 
 /**
  * Which container a process runs in, as far as the node's kernel can tell.
@@ -37,20 +49,22 @@ export async function locateContainer(
   procRoot: string,
   pid: number,
   trace: TraceRecorder = new TraceRecorder(),
+  options: LocateOptions = DEFAULT_LOCATE_OPTIONS,
 ): Promise<ContainerLocation> {
-  const lines = await readCgroupLines(procRoot, pid, trace);
+  const lines = await readCgroupLines(procRoot, pid, trace, options);
   let verdict: CgroupVerdict;
   let source: 'cgroup' | 'mountinfo' = 'cgroup';
   try {
     verdict = combineCgroupPaths(
       lines.map((line) => line.path),
       'cgroup lines',
+      options.layout,
     );
   } catch (error) {
     throw trace.fail('locate-container', error);
   }
   if (verdict.kind === 'no-container' && verdict.saysNothing) {
-    verdict = await readMountinfoVerdict(procRoot, pid, trace);
+    verdict = await readMountinfoVerdict(procRoot, pid, trace, options);
     source = 'mountinfo';
   }
   const texts = lines.map((line) => line.text);
@@ -63,10 +77,10 @@ export async function locateContainer(
   return { kind: 'pod', containerId, ...(podUid === undefined ? {} : { podUid }), source, lines: texts };
 }
 
-async function readCgroupLines(procRoot: string, pid: number, trace: TraceRecorder) {
+async function readCgroupLines(procRoot: string, pid: number, trace: TraceRecorder, options: LocateOptions) {
   const path = procPath(procRoot, pid, 'cgroup');
   try {
-    const lines = parseCgroupFile(await readProcFile(procRoot, pid, 'cgroup', MAX_CGROUP_BYTES));
+    const lines = parseCgroupFile(await readProcFile(procRoot, pid, 'cgroup', options.maxCgroupBytes, options.onRefusedRead));
     trace.ok('read-cgroup', { path, lines: lines.map((line) => line.text) });
     return lines;
   } catch (error) {
@@ -74,11 +88,11 @@ async function readCgroupLines(procRoot: string, pid: number, trace: TraceRecord
   }
 }
 
-async function readMountinfoVerdict(procRoot: string, pid: number, trace: TraceRecorder): Promise<CgroupVerdict> {
+async function readMountinfoVerdict(procRoot: string, pid: number, trace: TraceRecorder, options: LocateOptions): Promise<CgroupVerdict> {
   const path = procPath(procRoot, pid, 'mountinfo');
   try {
-    const mounts = parseMountinfo(await readProcFile(procRoot, pid, 'mountinfo', MAX_MOUNTINFO_BYTES));
-    const { verdict, roots } = locateInMounts(mounts);
+    const mounts = parseMountinfo(await readProcFile(procRoot, pid, 'mountinfo', options.maxMountinfoBytes, options.onRefusedRead));
+    const { verdict, roots } = locateInMounts(mounts, options.layout);
     trace.ok('read-mountinfo', { path, mounts: mounts.length, roots });
     return verdict;
   } catch (error) {

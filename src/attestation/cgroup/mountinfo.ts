@@ -1,6 +1,7 @@
 import { AttestationError } from '../attestation-error.js';
 import { combineCgroupPaths } from './combine-cgroup-paths.js';
 import type { CgroupVerdict } from './combine-cgroup-paths.js';
+import type { CgroupLayout } from './parse-cgroup.js';
 
 /** The fields of one /proc/<pid>/mountinfo line that locating a container needs. */
 export interface MountEntry {
@@ -54,7 +55,7 @@ export interface MountVerdict {
  * Mounts whose mount point is itself under a kubelet pods dir are the kubelet's host-side
  * mounts (volumes, subPaths) and say nothing about this process.
  */
-export function locateInMounts(entries: readonly MountEntry[]): MountVerdict {
+export function locateInMounts(entries: readonly MountEntry[], layout: CgroupLayout = 'kubelet'): MountVerdict {
   const cgroupRoots = entries.filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2').map((m) => m.root);
   const podRoots = entries.filter((m) => isPodOwnMount(m)).map((m) => m.root);
   const roots = [...cgroupRoots, ...podRoots];
@@ -62,7 +63,7 @@ export function locateInMounts(entries: readonly MountEntry[]): MountVerdict {
   const fromCgroup: CgroupVerdict =
     cgroupRoots.length === 0
       ? { kind: 'no-container', reason: 'mountinfo has no cgroup mounts', saysNothing: true }
-      : combineCgroupPaths(cgroupRoots, 'cgroup mount roots');
+      : combineCgroupPaths(cgroupRoots, 'cgroup mount roots', layout);
 
   const podUids = [...new Set(podRoots.map((root) => KUBELET_POD_PATH.exec(root)?.[1] ?? ''))];
   if (podUids.length > 1) {

@@ -1,14 +1,21 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AttestationError } from '../attestation-error.js';
 import type { PeerCredentials } from '../../peer/index.js';
 
-/** Size limits: procfs reports size 0, so the only bound is the one we read up to. */
+/** Default size limits: procfs reports size 0, so the only bound is the one we read up to. */
 export const MAX_CGROUP_BYTES = 64 * 1024;
 export const MAX_MOUNTINFO_BYTES = 1024 * 1024;
 export const MAX_STATUS_BYTES = 16 * 1024;
 
 const CHUNK_BYTES = 8 * 1024;
+
+/** Why a /proc file was refused unread (or read only up to its bound). */
+export type ProcReadRefusal = 'not-a-regular-file' | 'too-large';
+
+/** Told about each refused read, for the metric; never given content. */
+export type OnRefusedProcRead = (file: string, reason: ProcReadRefusal) => void;
 
 /** `<procRoot>/<pid>/<name>`; the pid is a number, so it can never climb out of procRoot. */
 export function procPath(procRoot: string, pid: number, name: string): string {
@@ -17,18 +24,26 @@ export function procPath(procRoot: string, pid: number, name: string): string {
 
 /**
  * Reads a /proc file whole, up to `maxBytes`. A missing file means the process is gone
- * (unavailable: the caller may retry); a file over the limit is not something the kernel
- * writes, so it fails closed as not-a-workload.
+ * (unavailable: the caller may retry); a file that is not a regular file or is over the limit is
+ * not something the kernel writes (mountinfo grows with a pod's own mounts), so it fails closed
+ * as not-a-workload. Opened with O_NOFOLLOW | O_NONBLOCK and its type checked on the fd before
+ * any read; memory held is what was read, never more than `maxBytes` + one chunk.
  */
-export async function readProcFile(procRoot: string, pid: number, name: string, maxBytes: number): Promise<string> {
+export async function readProcFile(procRoot: string, pid: number, name: string, maxBytes: number, onRefused?: OnRefusedProcRead): Promise<string> {
   const path = procPath(procRoot, pid, name);
+  const refuse = (reason: ProcReadRefusal, message: string) => {
+    onRefused?.(name, reason);
+    return new AttestationError('not-a-workload', message);
+  };
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'ELOOP') throw refuse('not-a-regular-file', `${path} is a symlink`);
     throw toReadError(path, pid, error);
   }
   try {
+    if (!(await handle.stat()).isFile()) throw refuse('not-a-regular-file', `${path} is not a regular file`);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -37,9 +52,7 @@ export async function readProcFile(procRoot: string, pid: number, name: string, 
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
-      if (total > maxBytes) {
-        throw new AttestationError('not-a-workload', `${path} is larger than ${maxBytes} bytes`);
-      }
+      if (total > maxBytes) throw refuse('too-large', `${path} is larger than ${maxBytes} bytes`);
     }
     return Buffer.concat(chunks, total).toString('utf8');
   } catch (error) {

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AttestationError } from '../../../../src/attestation/index.js';
-import { MAX_CGROUP_BYTES, locateContainer } from '../../../../src/attestation/cgroup/index.js';
+import { DEFAULT_LOCATE_OPTIONS, MAX_CGROUP_BYTES, locateContainer } from '../../../../src/attestation/cgroup/index.js';
+import type { CgroupLayout } from '../../../../src/attestation/cgroup/index.js';
 import { TraceRecorder } from '../../../../src/attestation/attestation-trace.js';
 import { TempProcRoot, fixture } from '../temp-proc-root.js';
 
@@ -17,6 +21,8 @@ const KIND_NODE = '02c5fdc68631e8cc4736c56b2a10a49eb587cf6267b84ff3eb0fd1bcb8387
 const U5 = 'b80958fb-09ea-47eb-8d68-98553bccbf0f';
 const C5 = 'cd4f8e9046abde05a40c617d247c9ce239e1bbaac7967b2120f021ae9e8c39d7';
 const C6 = '16323f57a863c701a54f827efcf2a45c0f4d3d135a8d776a300a6ef525a749cc';
+// The attacker's own pod and container in the nested fixtures (the victim is U1/C1).
+const ATTACKER_POD = '7c1e2f30-5b4a-4c69-9d87-b6a5c4d3e2f1';
 
 type Expect =
   | { kind: 'pod'; containerId: string; podUid: string | undefined; source?: 'cgroup' | 'mountinfo' }
@@ -27,6 +33,8 @@ interface Case {
   name: string;
   cgroup: string;
   mountinfo?: string;
+  /** The kubelet's layout unless the case is about nested nodes (attestation.nestedNodes). */
+  layout?: CgroupLayout;
   expect: Expect;
 }
 
@@ -69,6 +77,34 @@ const cases: Case[] = [
   { name: 'reports a login shell on the node as not a pod (cgroup v1)', cgroup: 'cgroup-v1-not-in-pod.txt', expect: { kind: 'not-a-pod', reason: /not in a container/ } },
   { name: 'fails closed when lines name two containers', cgroup: 'cgroup-conflicting-ids.txt', expect: { kind: 'error', message: /conflicting container ids/ } },
   { name: 'fails closed when lines name two pods', cgroup: 'cgroup-conflicting-pod-uids.txt', expect: { kind: 'error', message: /conflicting pod uids/ } },
+  // A pod that can write its cgroupfs (privileged, Sysbox, some build pods) can create cgroups
+  // below its own container named like another pod's: never the caller's pod on a plain node.
+  {
+    name: "refuses a pod nested in another pod's container (the attacker's own pod is the outer one)",
+    cgroup: 'cgroup-nested-pod-in-pod.txt',
+    expect: { kind: 'error', message: new RegExp(`nests pod ${U1} inside pod ${ATTACKER_POD}`) },
+  },
+  {
+    name: "refuses a container nested in another container's cgroup",
+    cgroup: 'cgroup-nested-container-in-container.txt',
+    expect: { kind: 'error', message: new RegExp(`nests container ${C1} inside pod ${ATTACKER_POD}`) },
+  },
+  { name: 'refuses a nested pod on every cgroup v1 line', cgroup: 'cgroup-v1-nested-pod-in-pod.txt', expect: { kind: 'error', message: /nests pod/ } },
+  {
+    name: 'refuses a nested pod seen through the cgroup mount root',
+    cgroup: 'cgroup-namespace-root-with-mountinfo.txt',
+    mountinfo: 'mountinfo-nested-pod-in-pod.txt',
+    expect: { kind: 'error', message: new RegExp(`nests pod ${U1} inside pod ${ATTACKER_POD}`) },
+  },
+  {
+    name: "refuses a pod cgroup outside the kubelet's kubepods tree (a delegated user slice)",
+    cgroup: 'cgroup-pod-outside-kubepods.txt',
+    expect: { kind: 'error', message: new RegExp(`puts pod ${U1} outside the kubelet's kubepods cgroups`) },
+  },
+  { name: 'refuses a kind node that itself runs in a pod, unless nested nodes are set', cgroup: 'cgroup-kind-node-in-pod.txt', expect: { kind: 'error', message: new RegExp(`nests pod ${U1} inside pod ${ATTACKER_POD}`) } },
+  { name: 'takes the innermost pod of a kind node that runs in a pod, with nested nodes set', cgroup: 'cgroup-kind-node-in-pod.txt', layout: 'nested', expect: pod(C1, U1) },
+  { name: 'takes the innermost pod of a nested path, with nested nodes set', cgroup: 'cgroup-nested-pod-in-pod.txt', layout: 'nested', expect: pod(C1, U1) },
+  { name: 'still finds an ordinary container with nested nodes set', cgroup: 'cgroup-v2-systemd-containerd.txt', layout: 'nested', expect: pod(C1, U1) },
 ];
 
 describe('locateContainer', () => {
@@ -92,7 +128,7 @@ describe('locateContainer', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const pid = await layout(fixture(c.cgroup), c.mountinfo === undefined ? undefined : fixture(c.mountinfo));
-      const result = locateContainer(proc.root, pid);
+      const result = locateContainer(proc.root, pid, new TraceRecorder(), { ...DEFAULT_LOCATE_OPTIONS, layout: c.layout ?? 'kubelet' });
       if (c.expect.kind === 'error') {
         await expect(result).rejects.toMatchObject({ code: 'not-a-workload', message: expect.stringMatching(c.expect.message) });
         return;
@@ -149,6 +185,28 @@ describe('locateContainer', () => {
     const line = `0::/kubepods/besteffort/pod${U1}/${C1}\n`;
     const pid = await layout(line.repeat(Math.ceil(MAX_CGROUP_BYTES / line.length) + 1));
     await expect(locateContainer(proc.root, pid)).rejects.toMatchObject({ code: 'not-a-workload', message: expect.stringMatching(/larger than 65536 bytes/) });
+  });
+
+  it('counts a cgroup file over the configured bound as a refused read', async () => {
+    const pid = await layout(`0::/kubepods/besteffort/pod${U1}/${C1}\n`);
+    const refused: string[] = [];
+    const options = { ...DEFAULT_LOCATE_OPTIONS, maxCgroupBytes: 16, onRefusedRead: (file: string, reason: string) => void refused.push(`${file} ${reason}`) };
+    await expect(locateContainer(proc.root, pid, new TraceRecorder(), options)).rejects.toMatchObject({ code: 'not-a-workload', message: expect.stringMatching(/larger than 16 bytes/) });
+    expect(refused).toEqual(['cgroup too-large']);
+  });
+
+  it('refuses a cgroup file that is a symlink or not a regular file, without reading it', async () => {
+    const refused: string[] = [];
+    const options = { ...DEFAULT_LOCATE_OPTIONS, onRefusedRead: (file: string, reason: string) => void refused.push(`${file} ${reason}`) };
+    const linked = await layout('unused');
+    await rm(join(proc.root, String(linked), 'cgroup'));
+    await symlink('/proc/self/cgroup', join(proc.root, String(linked), 'cgroup'));
+    await expect(locateContainer(proc.root, linked, new TraceRecorder(), options)).rejects.toMatchObject({ code: 'not-a-workload', message: expect.stringMatching(/is a symlink/) });
+    const fifo = await layout('unused');
+    await rm(join(proc.root, String(fifo), 'cgroup'));
+    execFileSync('mkfifo', [join(proc.root, String(fifo), 'cgroup')]);
+    await expect(locateContainer(proc.root, fifo, new TraceRecorder(), options)).rejects.toMatchObject({ code: 'not-a-workload', message: expect.stringMatching(/not a regular file/) });
+    expect(refused).toEqual(['cgroup not-a-regular-file', 'cgroup not-a-regular-file']);
   });
 
   it('fails closed on a malformed cgroup line', async () => {

@@ -28,6 +28,32 @@ describe('parseCgroupPath', () => {
   }
 });
 
+describe('parseCgroupPath on the kubelet layout', () => {
+  const refused: { name: string; path: string; message: RegExp }[] = [
+    { name: 'a second pod below the pod’s container', path: `/kubepods/pod${UID}/${ID}/kubepods/besteffort/pod${STATIC_UID}/${OTHER}`, message: new RegExp(`nests pod ${STATIC_UID} inside pod ${UID}`) },
+    { name: 'a container below the pod’s container', path: `/kubepods/pod${UID}/${ID}/sub/${OTHER}`, message: new RegExp(`nests container ${OTHER} inside pod ${UID}`) },
+    { name: 'a container below a sub-cgroup of the pod', path: `/kubepods/pod${UID}/sub/${ID}`, message: new RegExp(`nests container ${ID}`) },
+    { name: 'a conmon scope below the pod’s container', path: `/kubepods/pod${UID}/${ID}/crio-conmon-${OTHER}.scope`, message: /nests container/ },
+    { name: 'a pod under a cgroup that is not a kubepods QoS cgroup', path: `/system.slice/kubepods-pod${UID_}.slice/cri-containerd-${ID}.scope`, message: /outside the kubelet's kubepods cgroups/ },
+  ];
+  for (const c of refused) {
+    it(`refuses ${c.name}`, () => {
+      expect(() => parseCgroupPath(c.path)).toThrow(c.message);
+    });
+    it(`takes the innermost pod of ${c.name} on nested nodes`, () => {
+      expect(() => parseCgroupPath(c.path, 'nested')).not.toThrow();
+    });
+  }
+
+  it('accepts sub-cgroups the container makes below itself', () => {
+    expect(parseCgroupPath(`/kubepods/pod${UID}/${ID}/init.scope/user.slice`)).toMatchObject({ containerId: ID, podUid: UID });
+  });
+
+  it('accepts a pod at the start of a path relative to the reader’s namespace', () => {
+    expect(parseCgroupPath(`/../../kubepods-besteffort-pod${UID_}.slice/cri-containerd-${ID}.scope`)).toMatchObject({ containerId: ID, podUid: UID });
+  });
+});
+
 describe('combineCgroupPaths', () => {
   it('ignores a line that shows only the node container around the pod', () => {
     const verdict = combineCgroupPaths([`/docker/${OTHER}/kubepods/pod${UID}/${ID}`, `/docker/${OTHER}/system.slice/containerd.service`], 'cgroup lines');
