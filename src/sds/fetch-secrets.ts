@@ -6,10 +6,9 @@ import type { DiscoveryRequest__Output } from '../gen/envoy/service/discovery/v3
 import type { DiscoveryResponse } from '../gen/envoy/service/discovery/v3/DiscoveryResponse.js';
 import { authorizeCaller, toGrpcStatus, WorkloadApiError } from '../workload-api/index.js';
 import type { WorkloadIdentity } from '../identity/index.js';
-import { contentVersion, SECRET_TYPE_URL, toDiscoveryResponse } from './discovery-response.js';
+import { SECRET_TYPE_URL, toDiscoveryResponse } from './discovery-response.js';
 import { validationFormFor } from './envoy-version.js';
 import { SdsError } from './sds-error.js';
-import { selectSecrets } from './select-secrets.js';
 import type { StreamSecretsDeps } from './stream-secrets.js';
 
 export type FetchSecretsDeps = Omit<StreamSecretsDeps, 'streams' | 'onStreamOpen'>;
@@ -54,10 +53,10 @@ async function answer(
   logFields[F.pid] = peer.credentials.pid;
   const identity = await authorizeCaller(peer, deps, signal, logFields);
   const context = await currentContext(deps, identity, signal);
-  const secrets = selectSecrets(context, request.resource_names, validationFormFor(request.node, deps.options), deps.options);
-  deps.logger.debug('Sent secrets', { ...logFields, [F.count]: secrets.length });
+  const set = deps.sets.get(context, request.resource_names, validationFormFor(request.node, deps.options));
+  deps.logger.debug('Sent secrets', { ...logFields, [F.versionInfo]: set.versionInfo, [F.count]: set.secrets.length });
   deps.observer.pushed('request');
-  return toDiscoveryResponse(secrets, contentVersion(secrets), '');
+  return toDiscoveryResponse(set, '');
 }
 
 async function currentContext(deps: FetchSecretsDeps, identity: WorkloadIdentity, signal: AbortSignal): Promise<X509Context> {

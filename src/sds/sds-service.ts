@@ -6,6 +6,7 @@ import { fetchSecrets } from './fetch-secrets.js';
 import type { SdsObserver } from './ports.js';
 import { loadSdsProtos } from './sds-proto.js';
 import type { SdsOptions } from './sds-options.js';
+import { SecretSetCache } from './secret-set.js';
 import { streamSecrets } from './stream-secrets.js';
 
 export const DELTA_UNIMPLEMENTED = 'incremental xDS (DeltaSecrets) is not implemented; use StreamSecrets';
@@ -43,7 +44,8 @@ export function addSdsService(api: WorkloadApiServer, deps: SdsServiceDeps): Sds
       closed = true;
     };
   };
-  const handlerDeps = { ...deps, logger, peers: api.peers, streams: api.streams, observer: deps.observer ?? IGNORE, onStreamOpen };
+  const sets = new SecretSetCache(deps.options);
+  const handlerDeps = { ...deps, logger, sets, peers: api.peers, streams: api.streams, observer: deps.observer ?? IGNORE, onStreamOpen };
   const handlers: SecretDiscoveryServiceHandlers = {
     StreamSecrets: streamSecrets(handlerDeps),
     FetchSecrets: fetchSecrets(handlerDeps),

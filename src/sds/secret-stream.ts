@@ -1,12 +1,12 @@
 import type { X509Context } from '../spiffe/index.js';
 import type { DiscoveryRequest__Output } from '../gen/envoy/service/discovery/v3/DiscoveryRequest.js';
 import type { DiscoveryResponse } from '../gen/envoy/service/discovery/v3/DiscoveryResponse.js';
-import { contentVersion, SECRET_TYPE_URL, toDiscoveryResponse } from './discovery-response.js';
+import { SECRET_TYPE_URL, toDiscoveryResponse } from './discovery-response.js';
 import { validationFormFor } from './envoy-version.js';
 import type { SdsOptions } from './sds-options.js';
 import { SdsError } from './sds-error.js';
 import type { ValidationForm } from './sds-secret.js';
-import { selectSecrets } from './select-secrets.js';
+import { SecretSetCache } from './secret-set.js';
 
 /** A response to send, with what the log and metrics need to know about it. */
 export interface PlannedResponse {
@@ -54,9 +54,11 @@ export class SecretStream {
   /** Names were asked for before there was a context to answer them with. */
   private unanswered = false;
 
+  /** `sets` may be shared by every stream of the service (it is keyed by context). */
   constructor(
     private readonly options: SdsOptions,
     private readonly nextNonce: () => string,
+    private readonly sets: SecretSetCache = new SecretSetCache(options),
   ) {
     this.form = validationFormFor(undefined, options);
   }
@@ -106,14 +108,14 @@ export class SecretStream {
       return undefined;
     }
     this.unanswered = false;
-    const secrets = selectSecrets(this.context, this.names, this.form, this.options);
-    const versionInfo = contentVersion(secrets);
+    const set = this.sets.get(this.context, this.names, this.form);
+    const { versionInfo } = set;
     if (versionInfo === this.rejectedVersion) return undefined;
     if (trigger === 'content' && versionInfo === this.lastSent?.versionInfo) return undefined;
     const nonce = this.nextNonce();
     this.lastSent = { versionInfo, nonce };
-    const response = toDiscoveryResponse(secrets, versionInfo, nonce);
-    return { response, versionInfo, nonce, secretCount: secrets.length, trigger: trigger === 'names' ? 'request' : 'update' };
+    const response = toDiscoveryResponse(set, nonce);
+    return { response, versionInfo, nonce, secretCount: set.secrets.length, trigger: trigger === 'names' ? 'request' : 'update' };
   }
 }
 

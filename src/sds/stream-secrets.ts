@@ -10,10 +10,13 @@ import type { SdsObserver } from './ports.js';
 import { SecretStream } from './secret-stream.js';
 import type { PlannedResponse, RequestStep } from './secret-stream.js';
 import type { SdsOptions } from './sds-options.js';
+import type { SecretSetCache } from './secret-set.js';
 
 export interface StreamSecretsDeps extends StreamDeps, CallerDeps {
   readonly svids: SvidSubscriptions;
   readonly options: SdsOptions;
+  /** Shared by every stream and fetch, so a pod's streams encode a rotation once. */
+  readonly sets: SecretSetCache;
   readonly observer: SdsObserver;
   /** Counts this service's open streams (the `..._sds_streams` gauge). */
   readonly onStreamOpen: () => () => void;
@@ -35,20 +38,22 @@ export function streamSecrets(deps: StreamSecretsDeps): handleBidiStreamingCall<
     serveStream(call, deps, async ({ peer, signal, send, logFields }) => {
       const closeGauge = deps.onStreamOpen();
       const local = linkedController(signal);
-      const stream = new SecretStream(deps.options, randomNonce);
+      const stream = new SecretStream(deps.options, randomNonce, deps.sets);
+      // A bad request, or a push that cannot be sent, ends only this stream (`local`); the call
+      // then ends with that error's status.
+      const endStream = (error: unknown) => local.abort(error);
       const stopReading = readRequests(call, (request) => {
         const step = stream.onRequest(request);
         logRequest(deps.logger, step, logFields);
         if (step.kind === 'nack') deps.observer.nacked();
-        if (step.planned) void push(step.planned);
-      }, (error) => local.abort(error));
+        if (step.planned) push(step.planned).catch(endStream);
+      }, endStream);
       const push = async (planned: PlannedResponse) => {
         deps.logger.debug('Sent secrets', { ...logFields, [F.versionInfo]: planned.versionInfo, [F.nonce]: planned.nonce, [F.count]: planned.secretCount });
         deps.observer.pushed(planned.trigger);
         await send(planned.response);
       };
-      // A bad request aborts only this stream's work (`local`): the call ends with its status.
-      const badRequest = () => (local.signal.aborted && !signal.aborted ? (local.signal.reason as unknown) : undefined);
+      const endedHere = () => (local.signal.aborted && !signal.aborted ? (local.signal.reason as unknown) : undefined);
       try {
         const identity = await authorizeCaller(peer, deps, local.signal, logFields);
         for await (const context of deps.svids.subscribe(identity, local.signal)) {
@@ -57,13 +62,13 @@ export function streamSecrets(deps: StreamSecretsDeps): handleBidiStreamingCall<
           if (planned) await push(planned);
         }
       } catch (error) {
-        throw badRequest() ?? error;
+        throw endedHere() ?? error;
       } finally {
         stopReading();
         closeGauge();
       }
-      const invalid = badRequest();
-      if (invalid !== undefined) throw invalid;
+      const ended = endedHere();
+      if (ended !== undefined) throw ended;
     });
 }
 

@@ -3,6 +3,8 @@ import { DEFAULT_SDS_OPTIONS, SECRET_TYPE_URL, SecretStream } from '../../../src
 import { bundleSetOf, SpiffeId, TrustDomain } from '../../../src/spiffe/index.js';
 import type { X509Context } from '../../../src/spiffe/index.js';
 import type { DiscoveryRequest__Output } from '../../../src/gen/envoy/service/discovery/v3/DiscoveryRequest.js';
+import type { DiscoveryResponse__Output } from '../../../src/gen/envoy/service/discovery/v3/DiscoveryResponse.js';
+import { decodeResponse } from '../../support/sds-client.js';
 
 // The xDS bookkeeping of one stream, driven step by step as Envoy would.
 const td = TrustDomain.parse('cluster.local');
@@ -129,9 +131,9 @@ describe('SecretStream', () => {
     stream.onContext(contextWith('1'));
     const node = { id: 'e', cluster: 'c', user_agent_name: 'envoy', client_features: [], user_agent_build_version: { version: { major_number: 1, minor_number: 17, patch: 2 } } };
     const planned = stream.onRequest(request({ resource_names: ['ROOTCA'], node })).planned!;
-    const secret = planned.response.resources![0] as { validation_context?: { trusted_ca?: unknown; custom_validator_config?: unknown } };
-    expect(secret.validation_context?.trusted_ca).toBeDefined();
-    expect(secret.validation_context?.custom_validator_config).toBeUndefined();
+    const [secret] = decodeResponse(planned.response as DiscoveryResponse__Output).secrets;
+    expect(secret?.trustedCaPem).toContain('-----BEGIN CERTIFICATE-----');
+    expect(secret?.spiffeValidator).toBeUndefined();
   });
 
   it('refuses another xDS type', () => {
