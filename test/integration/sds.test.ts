@@ -1,6 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { startDevAgent } from '../../src/dev-agent.js';
+import { recordingLogger } from '../fakes/recording-logger.js';
 import { AttestationError } from '../../src/attestation/index.js';
 import { addSdsService, DEFAULT_SDS_OPTIONS, SECRET_TYPE_URL, SPIFFE_VALIDATOR_NAME } from '../../src/sds/index.js';
 import type { SdsObserver, SdsOptions, SdsService } from '../../src/sds/index.js';
@@ -194,5 +199,25 @@ describe('Envoy SDS on the Workload API socket', () => {
     const closing = t.endpoint.close(1000);
     expect(await stream.failure()).toMatchObject({ code: status.UNAVAILABLE, details: 'agent shutting down' });
     await closing;
+  });
+});
+
+describe('Envoy SDS in dev mode', () => {
+  it('serves the caller its development SVID and bundle over SDS on the dev socket', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sds-dev-'));
+    const agent = await startDevAgent({ socketPath: join(dir, 'agent.sock'), trustDomain: 'dev.local', logger: recordingLogger() });
+    const client = new SdsClient(agent.socketPath);
+    try {
+      const fetched = await client.fetch({ type_url: SECRET_TYPE_URL, resource_names: ['default', 'ROOTCA'] });
+      const [certificate, rootca] = fetched.secrets;
+      expect(rootca!.spiffeValidator!.config.trust_domains.map((d) => d.name)).toEqual(['dev.local']);
+      const [leaf] = pemCertificates(certificate!.certificateChainPem!);
+      expect(leaf!.subjectAltName).toBe(`URI:spiffe://dev.local/uid/${uid}`);
+      expect(leaf!.checkPrivateKey(createPrivateKey(certificate!.privateKeyPem!))).toBe(true);
+    } finally {
+      client.close();
+      await agent.close(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
