@@ -1,22 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { startAgent, toCgroupOptions, toKubeConfigSource, toKubeletEndpoint } from './agent.js';
-import { systemClock } from './async/index.js';
-import { debugAttest, KubernetesAttestor } from './attestation/index.js';
 import { CliError, processCliContext, runCli } from './cli/index.js';
 import type { CliActions } from './cli/index.js';
-import { ConfigError, loadConfig, validateConfigFile } from './config/index.js';
-import type { AgentConfig } from './config/index.js';
-import { startDevAgent } from './dev-agent.js';
-import { KubernetesIdentityResolver } from './identity/index.js';
-import { ApiServerPodVerifier, KubeletPodSource } from './kube/index.js';
-import { createJsonLogger, silentLogger } from './log/index.js';
+import type { AgentConfig, ConfigOverrides } from './config/index.js';
 
 // Process entry: reads the environment once, turns CLI commands into agent runs, and maps the
 // outcome to an exit code. Everything else is built in agent.ts / dev-agent.ts.
+//
+// Every action imports what it runs when it runs: `--version`, `api`, `healthcheck` and `helper`
+// run in workload pods and exec probes, and must not pay for the agent, the Kubernetes client
+// or the Conjur adapter they never use (test/integration/cli-loading.test.ts holds that).
 
 const actions: CliActions = {
   async runDev(options, signal) {
+    const [{ startDevAgent }, { createJsonLogger }] = await Promise.all([import('./dev-agent.js'), import('./log/index.js')]);
     const logger = createJsonLogger({ level: 'info' });
     const agent = await startDevAgent({
       socketPath: options.socketPath,
@@ -30,7 +27,8 @@ const actions: CliActions = {
   },
 
   async runAgent(options, signal) {
-    const config = loadOrExplain(() => loadConfig({ env: process.env, ...(options.configFile ? { file: options.configFile } : {}) }));
+    const [{ startAgent }, { createJsonLogger }] = await Promise.all([import('./agent.js'), import('./log/index.js')]);
+    const config = await loadOrExplain(options.configFile);
     const logger = createJsonLogger({ level: config.log.level });
     const agent = await startAgent(config, { logger });
     await untilAborted(signal);
@@ -39,47 +37,22 @@ const actions: CliActions = {
   },
 
   async debugAttest(options, signal) {
-    const config = loadOrExplain(() =>
-      loadConfig({ env: process.env, ...(options.configFile ? { file: options.configFile } : {}), overrides: { procRoot: options.procRoot } }),
-    );
-    const { attestor, resolver, close } = debugAttestation(config);
-    try {
-      return await debugAttest({ pid: options.pid, attestor, resolver, signal });
-    } finally {
-      close();
-    }
+    const { debugAttestPid } = await import('./debug-attestation.js');
+    const config = await loadOrExplain(options.configFile, { procRoot: options.procRoot });
+    return debugAttestPid(config, options.pid, signal);
   },
 
-  validateConfig(options) {
+  async validateConfig(options) {
+    const { validateConfigFile } = await import('./config/index.js');
     return validateConfigFile(options.configFile, process.env);
   },
 };
 
-/** The attestation chain of `run`, without the watch: the API server is asked per pod. */
-function debugAttestation(config: AgentConfig) {
-  const logger = silentLogger;
-  const pods = new KubeletPodSource({
-    endpoint: toKubeletEndpoint(config),
-    minRequestIntervalMs: 0,
-    newContainerWaitMs: config.kubelet.newContainerWaitMs,
-    requestTimeoutMs: config.kubelet.requestTimeoutMs,
-    logger,
-  });
-  const verifier = new ApiServerPodVerifier({ nodeName: config.nodeName, kubeConfig: toKubeConfigSource(config), requestTimeoutMs: config.kubernetes.requestTimeoutMs, logger });
-  const attestor = new KubernetesAttestor({ procRoot: config.procRoot, nodeName: config.nodeName, cgroup: toCgroupOptions(config), pods, verifier, logger, clock: systemClock });
-  const resolver = new KubernetesIdentityResolver({
-    trustDomain: config.trustDomain,
-    serviceId: config.conjur.serviceId,
-    ...(config.conjur.defaultLoginTemplate ? { defaultLoginTemplate: config.conjur.defaultLoginTemplate } : {}),
-    logger,
-  });
-  return { attestor, resolver, close: () => pods.close() };
-}
-
 /** Configuration problems are printed one per line before the command fails. */
-function loadOrExplain(load: () => AgentConfig): AgentConfig {
+async function loadOrExplain(file: string | undefined, overrides?: ConfigOverrides): Promise<AgentConfig> {
+  const { ConfigError, loadConfig } = await import('./config/index.js');
   try {
-    return load();
+    return loadConfig({ env: process.env, ...(file ? { file } : {}), ...(overrides ? { overrides } : {}) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const line of error.lines()) process.stderr.write(`error: ${line}\n`);

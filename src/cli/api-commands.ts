@@ -1,26 +1,17 @@
 import { Command, Option } from 'commander';
-import { systemClock } from '../async/index.js';
-import { X509Source } from '../client/index.js';
-import type { X509Context } from '../client/index.js';
+import type { FetchOptions } from './api-actions.js';
 import { parsePositiveDuration } from './duration.js';
-import { elapsedSince, toCliError, withClient } from './runtime.js';
 import type { Runtime } from './runtime.js';
-import { resolveSocket, socketOption } from './socket-option.js';
-import { writeBundleFiles, writeSpireLayout } from './svid-files.js';
-import { bundlesJson, formatBundles, formatX509Context, tokenJson, x509ContextJson } from './x509-summary.js';
+import { socketOption } from './socket-option.js';
 
 // `api fetch x509|bundles|token` and `api watch`: a workload's view of the Workload API,
-// modelled on SPIRE's `spire-agent api` commands.
-
-interface FetchOptions {
-  socket?: string;
-  write?: string;
-  json?: boolean;
-  timeout: number;
-}
+// modelled on SPIRE's `spire-agent api` commands. Only the command lines are here; what they do
+// is in api-actions.ts, imported when one runs (it loads grpc-js, which parsing does not need).
 
 const timeoutOption = () =>
   new Option('--timeout <duration>', 'give up after this long, e.g. 5s').default(5000, '5s').argParser(parsePositiveDuration);
+
+const actions = () => import('./api-actions.js');
 
 export function apiCommand(runtime: Runtime, subcommandRequired: (command: Command) => Command): Command {
   const api = subcommandRequired(new Command('api').description('Talk to the Workload API as this process (what a workload sees)'));
@@ -33,17 +24,7 @@ export function apiCommand(runtime: Runtime, subcommandRequired: (command: Comma
     .option('--write <dir>', 'write svid.N.pem, svid.N.key (mode 0600) and bundle.N.pem into DIR')
     .option('--json', 'print JSON (certificates as PEM; private keys are never printed)')
     .addOption(timeoutOption())
-    .action(async (options: FetchOptions) => {
-      const address = resolveSocket(options.socket, runtime.env);
-      const start = performance.now();
-      const context = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchX509Context(signal));
-      const elapsedMs = elapsedSince(start);
-      runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context), null, 2)}\n` : formatX509Context(context, elapsedMs));
-      if (options.write !== undefined) {
-        const written = await writeSpireLayout(options.write, context).catch((error: unknown) => Promise.reject(toCliError(error, address)));
-        if (!options.json) for (const path of written) runtime.out(`Wrote ${path}\n`);
-      }
-    });
+    .action(async (options: FetchOptions) => (await actions()).fetchX509(runtime, options));
 
   fetch
     .command('bundles')
@@ -52,16 +33,7 @@ export function apiCommand(runtime: Runtime, subcommandRequired: (command: Comma
     .option('--write <dir>', 'write bundle.<trust domain>.pem into DIR')
     .option('--json', 'print JSON (certificates as PEM)')
     .addOption(timeoutOption())
-    .action(async (options: FetchOptions) => {
-      const address = resolveSocket(options.socket, runtime.env);
-      const start = performance.now();
-      const bundles = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchX509Bundles(signal));
-      runtime.out(options.json ? `${JSON.stringify(bundlesJson(bundles), null, 2)}\n` : formatBundles(bundles, elapsedSince(start)));
-      if (options.write !== undefined) {
-        const written = await writeBundleFiles(options.write, bundles).catch((error: unknown) => Promise.reject(toCliError(error, address)));
-        if (!options.json) for (const path of written) runtime.out(`Wrote ${path}\n`);
-      }
-    });
+    .action(async (options: FetchOptions) => (await actions()).fetchBundles(runtime, options));
 
   fetch
     .command('token')
@@ -69,49 +41,14 @@ export function apiCommand(runtime: Runtime, subcommandRequired: (command: Comma
     .addOption(socketOption())
     .option('--json', 'print the token’s login, SPIFFE ID and expiry instead of the token')
     .addOption(timeoutOption())
-    .action(async (options: FetchOptions) => {
-      const address = resolveSocket(options.socket, runtime.env);
-      const token = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchConjurToken(signal));
-      runtime.out(options.json ? `${JSON.stringify(tokenJson(token, systemClock.now()), null, 2)}\n` : token.raw.toString());
-    });
+    .action(async (options: FetchOptions) => (await actions()).fetchToken(runtime, options));
 
   api
     .command('watch')
     .description('Print every X.509 update (rotation, bundle change) until interrupted; reconnects on failure')
     .addOption(socketOption())
     .option('--json', 'print one JSON object per update')
-    .action(async (options: { socket?: string; json?: boolean }) => watchX509(runtime, options));
+    .action(async (options: { socket?: string; json?: boolean }) => (await actions()).watchX509(runtime, options));
 
   return api;
-}
-
-async function watchX509(runtime: Runtime, options: { socket?: string; json?: boolean }): Promise<void> {
-  const address = resolveSocket(options.socket, runtime.env);
-  const print = (context: X509Context, elapsedMs: number) =>
-    runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context))}\n` : formatX509Context(context, elapsedMs));
-  let last = performance.now();
-  let source: X509Source;
-  try {
-    source = await X509Source.create({
-      socket: address,
-      signal: runtime.signal,
-      onError: (error) => runtime.err(`watch: ${error.message}; retrying\n`),
-    });
-  } catch (error) {
-    if (runtime.signal.aborted) return;
-    throw toCliError(error, address);
-  }
-  try {
-    const updates = source.updated(runtime.signal);
-    print(source.getX509Context(), elapsedSince(last));
-    last = performance.now();
-    for await (const context of updates) {
-      print(context, elapsedSince(last));
-      last = performance.now();
-    }
-  } catch (error) {
-    if (!runtime.signal.aborted) throw toCliError(error, address);
-  } finally {
-    await source.close();
-  }
 }

@@ -11,6 +11,31 @@ import type { Runtime } from './runtime.js';
 
 export const PROGRAM_NAME = 'conjur-spiffe-agent';
 
+/** What a command definition gets to build its Command. */
+export interface CommandDeps {
+  readonly runtime: Runtime;
+  readonly actions: CliActions;
+  /** Marks a command that only groups others (see below). */
+  readonly subcommandRequired: (command: Command) => Command;
+}
+
+/**
+ * The top-level commands, in help order. A definition declares options and parses them; its
+ * action imports what it runs only when it runs (`await import(...)`), so `--version`, `api`,
+ * `healthcheck`, `helper` and `validate` never load the agent, the Kubernetes client or the
+ * Conjur adapter (test/integration/cli-loading.test.ts holds that). A new command keeps to it.
+ */
+const COMMANDS: readonly ((deps: CommandDeps) => Command)[] = [
+  ({ runtime, actions }) => devCommand(runtime, actions),
+  ({ runtime, actions }) => runCommand(runtime, actions),
+  ({ runtime, subcommandRequired }) => apiCommand(runtime, subcommandRequired),
+  ({ runtime }) => healthcheckCommand(runtime),
+  ({ runtime }) => helperCommand(runtime),
+  ({ runtime, actions, subcommandRequired }) => debugCommand(runtime, actions, subcommandRequired),
+  ({ runtime, actions }) => validateCommand(runtime, actions),
+  ({ runtime, subcommandRequired }) => checkCommand(runtime, subcommandRequired),
+];
+
 /**
  * The whole command tree. Commander never exits the process (`exitOverride`) and writes only
  * through `context`, so tests run commands in-process; runCli turns the outcome into an exit
@@ -36,14 +61,7 @@ export function buildCli(actions: CliActions, context: CliContext = processCliCo
   if (context.version !== undefined) program.version(context.version, '--version', 'print the version');
   subcommandRequired(program);
 
-  program.addCommand(devCommand(runtime, actions));
-  program.addCommand(runCommand(runtime, actions));
-  program.addCommand(apiCommand(runtime, subcommandRequired));
-  program.addCommand(healthcheckCommand(runtime));
-  program.addCommand(helperCommand(runtime));
-  program.addCommand(debugCommand(runtime, actions, subcommandRequired));
-  program.addCommand(validateCommand(runtime, actions));
-  program.addCommand(checkCommand(runtime, subcommandRequired));
+  for (const define of COMMANDS) program.addCommand(define({ runtime, actions, subcommandRequired }));
   inheritSettings(program);
   return program;
 }

@@ -1,26 +1,16 @@
-import { join } from 'node:path';
 import { Command } from 'commander';
-import { ConjurTokenSource, X509Source } from '../client/index.js';
-import type { EndpointAddress } from '../client/index.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { CliError } from './cli-error.js';
-import { toCliError } from './runtime.js';
+import type { HelperOptions } from './helper-action.js';
 import type { Runtime } from './runtime.js';
-import { resolveSocket, socketOption } from './socket-option.js';
-import { PUBLIC_MODE, writeHelperLayout } from './svid-files.js';
+import { socketOption } from './socket-option.js';
 
 /**
  * `helper`: keeps files fresh for applications that read files instead of calling the API
  * (Summon, Conjur API clients, servers configured with PEM paths). Like Conjur's authenticator
  * sidecar it rewrites the access token file (0644) on every refresh, and like spiffe-helper
  * the SVID files (key 0600) on every rotation; every write is atomic. Runs until SIGTERM.
+ * What it does is in helper-action.ts, imported when it runs.
  */
-interface HelperOptions {
-  socket?: string;
-  tokenFile?: string;
-  svidDir?: string;
-}
-
 export function helperCommand(runtime: Runtime): Command {
   return new Command('helper')
     .description('Keep a Conjur access token file and/or SVID files fresh until stopped (SIGTERM)')
@@ -32,65 +22,6 @@ export function helperCommand(runtime: Runtime): Command {
       if (options.tokenFile === undefined && options.svidDir === undefined) {
         throw new CliError('usage', 'helper needs --token-file, --svid-dir or both');
       }
-      const address = resolveSocket(options.socket, runtime.env);
-      const loops: Promise<void>[] = [];
-      if (options.tokenFile !== undefined) loops.push(keepToken(runtime, address, options.tokenFile));
-      if (options.svidDir !== undefined) loops.push(keepSvids(runtime, address, options.svidDir));
-      await Promise.all(loops);
+      await (await import('./helper-action.js')).runHelper(runtime, options);
     });
-}
-
-async function keepToken(runtime: Runtime, address: EndpointAddress, file: string): Promise<void> {
-  const source = await open(runtime, address, () =>
-    ConjurTokenSource.create({ socket: address, signal: runtime.signal, onError: retrying(runtime) }),
-  );
-  if (!source) return;
-  try {
-    const write = async (token: { raw: Buffer; expiresAt: Date }) => {
-      await writeFileAtomic(file, token.raw, PUBLIC_MODE);
-      runtime.out(`Wrote Conjur access token to ${file} (expires ${token.expiresAt.toISOString()})\n`);
-    };
-    const updates = source.updated(runtime.signal); // taken before the first write: no refresh is missed
-    await write(source.getToken());
-    for await (const token of updates) await write(token);
-  } catch (error) {
-    if (!runtime.signal.aborted) throw toCliError(error, address);
-  } finally {
-    await source.close();
-  }
-}
-
-async function keepSvids(runtime: Runtime, address: EndpointAddress, dir: string): Promise<void> {
-  const source = await open(runtime, address, () =>
-    X509Source.create({ socket: address, signal: runtime.signal, onError: retrying(runtime) }),
-  );
-  if (!source) return;
-  try {
-    const write = async () => {
-      await writeHelperLayout(dir, source.getX509Context());
-      const svid = source.getX509Svid();
-      runtime.out(`Wrote ${svid.id} to ${join(dir, 'svid.pem')} (valid until ${svid.notAfter.toISOString()})\n`);
-    };
-    const updates = source.updated(runtime.signal);
-    await write();
-    for await (const _ of updates) await write();
-  } catch (error) {
-    if (!runtime.signal.aborted) throw toCliError(error, address);
-  } finally {
-    await source.close();
-  }
-}
-
-/** Waits for the first update; undefined when stopped first. Fatal errors become CliErrors. */
-async function open<S>(runtime: Runtime, address: EndpointAddress, create: () => Promise<S>): Promise<S | undefined> {
-  try {
-    return await create();
-  } catch (error) {
-    if (runtime.signal.aborted) return undefined;
-    throw toCliError(error, address);
-  }
-}
-
-function retrying(runtime: Runtime): (error: Error) => void {
-  return (error) => runtime.err(`helper: ${error.message}; retrying\n`);
 }

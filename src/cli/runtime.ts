@@ -1,8 +1,12 @@
 import { systemClock } from '../async/index.js';
-import { formatEndpointAddress, WorkloadApiClient, WorkloadApiError } from '../client/index.js';
+import { endpointFromEnvironment, EndpointAddressError, formatEndpointAddress, toEndpointAddress, WorkloadApiClient, WorkloadApiError } from '../client/index.js';
 import type { EndpointAddress } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { formatDuration } from './duration.js';
+
+// What the workload-side commands (api, healthcheck, helper) share when they run. Command
+// definitions import only the Runtime type from here: this module loads the client library
+// (grpc-js), so it is imported by an action, never while the command line is parsed.
 
 /** What every command's action gets: output, the environment, and the stop signal. */
 export interface Runtime {
@@ -49,4 +53,23 @@ export function toCliError(error: unknown, address: EndpointAddress, timing?: { 
 /** Milliseconds since `start` (a performance.now() reading), for "received after" lines. */
 export function elapsedSince(start: number): number {
   return performance.now() - start;
+}
+
+export function resolveSocket(option: string | undefined, env: NodeJS.ProcessEnv | undefined): EndpointAddress {
+  if (option !== undefined) {
+    try {
+      return toEndpointAddress(option);
+    } catch (error) {
+      throw new CliError('usage', `invalid --socket: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  let fromEnv: EndpointAddress | undefined;
+  try {
+    fromEnv = endpointFromEnvironment(env);
+  } catch (error) {
+    if (error instanceof EndpointAddressError) throw new CliError('usage', error.message, { cause: error });
+    throw error;
+  }
+  if (!fromEnv) throw new CliError('usage', 'no Workload API socket: pass --socket or set SPIFFE_ENDPOINT_SOCKET');
+  return fromEnv;
 }

@@ -1,0 +1,77 @@
+import { systemClock } from '../async/index.js';
+import { X509Source } from '../client/index.js';
+import type { X509Context } from '../client/index.js';
+import { elapsedSince, resolveSocket, toCliError, withClient } from './runtime.js';
+import type { Runtime } from './runtime.js';
+import { writeBundleFiles, writeSpireLayout } from './svid-files.js';
+import { bundlesJson, formatBundles, formatX509Context, tokenJson, x509ContextJson } from './x509-summary.js';
+
+// What `api fetch x509|bundles|token` and `api watch` do once parsed (api-commands.ts holds
+// their command lines). Loaded only when one of them runs: it brings in the client library.
+
+export interface FetchOptions {
+  socket?: string;
+  write?: string;
+  json?: boolean;
+  timeout: number;
+}
+
+export async function fetchX509(runtime: Runtime, options: FetchOptions): Promise<void> {
+  const address = resolveSocket(options.socket, runtime.env);
+  const start = performance.now();
+  const context = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchX509Context(signal));
+  const elapsedMs = elapsedSince(start);
+  runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context), null, 2)}\n` : formatX509Context(context, elapsedMs));
+  if (options.write !== undefined) {
+    const written = await writeSpireLayout(options.write, context).catch((error: unknown) => Promise.reject(toCliError(error, address)));
+    if (!options.json) for (const path of written) runtime.out(`Wrote ${path}\n`);
+  }
+}
+
+export async function fetchBundles(runtime: Runtime, options: FetchOptions): Promise<void> {
+  const address = resolveSocket(options.socket, runtime.env);
+  const start = performance.now();
+  const bundles = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchX509Bundles(signal));
+  runtime.out(options.json ? `${JSON.stringify(bundlesJson(bundles), null, 2)}\n` : formatBundles(bundles, elapsedSince(start)));
+  if (options.write !== undefined) {
+    const written = await writeBundleFiles(options.write, bundles).catch((error: unknown) => Promise.reject(toCliError(error, address)));
+    if (!options.json) for (const path of written) runtime.out(`Wrote ${path}\n`);
+  }
+}
+
+export async function fetchToken(runtime: Runtime, options: FetchOptions): Promise<void> {
+  const address = resolveSocket(options.socket, runtime.env);
+  const token = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchConjurToken(signal));
+  runtime.out(options.json ? `${JSON.stringify(tokenJson(token, systemClock.now()), null, 2)}\n` : token.raw.toString());
+}
+
+export async function watchX509(runtime: Runtime, options: { socket?: string; json?: boolean }): Promise<void> {
+  const address = resolveSocket(options.socket, runtime.env);
+  const print = (context: X509Context, elapsedMs: number) =>
+    runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context))}\n` : formatX509Context(context, elapsedMs));
+  let last = performance.now();
+  let source: X509Source;
+  try {
+    source = await X509Source.create({
+      socket: address,
+      signal: runtime.signal,
+      onError: (error) => runtime.err(`watch: ${error.message}; retrying\n`),
+    });
+  } catch (error) {
+    if (runtime.signal.aborted) return;
+    throw toCliError(error, address);
+  }
+  try {
+    const updates = source.updated(runtime.signal);
+    print(source.getX509Context(), elapsedSince(last));
+    last = performance.now();
+    for await (const context of updates) {
+      print(context, elapsedSince(last));
+      last = performance.now();
+    }
+  } catch (error) {
+    if (!runtime.signal.aborted) throw toCliError(error, address);
+  } finally {
+    await source.close();
+  }
+}

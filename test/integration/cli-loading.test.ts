@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDevAgent } from '../../src/dev-agent.js';
+import type { RunningAgent } from '../../src/dev-agent.js';
+import { silentLogger } from '../../src/log/index.js';
+
+// Each command loads only what it uses (issue 14): the workload-side commands run in exec
+// probes and sidecars on every node, so they must never pay for the agent, the Kubernetes
+// client or the Conjur adapter. The real process entry runs with a module hook that lists every
+// module it loads; the lists are checked against what each command may pull in.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TS_LOADER = fileURLToPath(new URL('../support/register-ts.mjs', import.meta.url));
+const RECORDER = fileURLToPath(new URL('../support/record-loads.mjs', import.meta.url));
+
+const KUBE_CLIENT = '/node_modules/@kubernetes/client-node/';
+const AGENT_CODE = ['/src/agent.ts', '/src/conjur/', '/src/kube/', '/src/svid-cache/', '/src/workload-api/'];
+const GRPC = '/node_modules/@grpc/grpc-js/';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Every module URL the process loaded. */
+  loaded: string[];
+}
+
+let dir: string;
+let agent: RunningAgent;
+let socket: string;
+let runs = 0;
+
+/** Runs `conjur-spiffe-agent <args>`; `until` (stdout test) lets a long-running command be stopped with SIGTERM. */
+function cli(args: readonly string[], until?: (stdout: string) => boolean): Promise<Run> {
+  const record = join(dir, `loads-${runs++}.txt`);
+  const child = spawn(process.execPath, ['--import', TS_LOADER, '--import', RECORDER, 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', RECORD_LOADS_FILE: record },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (until?.(stdout)) child.kill('SIGTERM');
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const loaded = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean) : [];
+      resolve({ code, stdout, stderr, loaded });
+    }),
+  );
+}
+
+function matching(loaded: readonly string[], fragments: readonly string[]): string[] {
+  return loaded.filter((url) => fragments.some((f) => url.includes(f))).map((url) => url.slice(url.indexOf('/', 'file:///'.length)));
+}
+
+describe('what each command loads', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cli-loading-'));
+    socket = join(dir, 'agent.sock');
+    agent = await startDevAgent({ socketPath: socket, trustDomain: 'example.org', logger: silentLogger });
+  });
+
+  afterAll(async () => {
+    await agent?.close(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--version loads the command line only: no gRPC, no agent, no Kubernetes client', async () => {
+    const run = await cli(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.loaded.some((url) => url.endsWith('/src/main.ts'))).toBe(true); // the recorder saw the entry
+    expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE, '/src/client/'])).toEqual([]);
+  }, 40_000);
+
+  it('api fetch x509 and healthcheck load the client library, and nothing of the agent', async () => {
+    for (const args of [['api', 'fetch', 'x509', '--socket', socket], ['healthcheck', '--socket', socket]]) {
+      const run = await cli(args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(matching(run.loaded, [GRPC]).length).toBeGreaterThan(0); // it did reach the agent through grpc-js
+      expect(matching(run.loaded, [KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
+    }
+  }, 60_000);
+
+  it('helper writes its files without loading the agent', async () => {
+    const svidDir = join(dir, 'svids');
+    const run = await cli(['helper', '--socket', socket, '--svid-dir', svidDir], (stdout) => stdout.includes('Wrote '));
+    expect(run.stdout).toContain(`Wrote spiffe://example.org/uid/`);
+    expect(existsSync(join(svidDir, 'svid.pem'))).toBe(true);
+    expect(matching(run.loaded, [KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
+  }, 40_000);
+
+  it('validate checks a file without loading the agent, gRPC or the Kubernetes client', async () => {
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'trustDomain: example.org\nsocketPath: /nonexistent-dir/agent.sock\n');
+    const run = await cli(['validate', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/socketPath/);
+    expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
+  }, 40_000);
+
+  it('dev serves a socket without loading the Kubernetes client or the Conjur adapter', async () => {
+    const devSocket = join(dir, 'dev.sock');
+    const run = await cli(['dev', '--socket', devSocket], (stdout) => stdout.includes('Workload API ready'));
+    expect(run.stdout).toContain('Workload API ready');
+    expect(run.code).toBe(0);
+    expect(matching(run.loaded, ['/src/workload-api/'])).not.toEqual([]);
+    expect(matching(run.loaded, [KUBE_CLIENT, '/src/kube/', '/src/conjur/', '/src/agent.ts'])).toEqual([]);
+  }, 40_000);
+});
