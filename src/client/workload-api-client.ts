@@ -1,25 +1,28 @@
 import * as grpc from '@grpc/grpc-js';
 import type { BundleSet, X509Context } from '../spiffe/index.js';
-import type { SpiffeWorkloadAPIClient } from '../gen/SpiffeWorkloadAPI.js';
-import type { ConjurTokenServiceClient } from '../gen/conjur/spiffe/v1/ConjurTokenService.js';
 import { endpointFromEnvironment, EndpointAddressError, formatEndpointAddress, toEndpointAddress, toGrpcTarget } from './endpoint-address.js';
 import type { EndpointAddress } from './endpoint-address.js';
-import { clientConstructors } from './grpc-definitions.js';
 import { firstMessage, readStream, toWorkloadApiError } from './grpc-calls.js';
 import { fromConjurTokenResponse, fromX509BundlesResponse, fromX509SvidResponse } from './from-responses.js';
 import type { ConjurToken } from './from-responses.js';
+import {
+  decodeFetchConjurTokenResponse,
+  decodeHealthCheckResponse,
+  decodeX509BundlesResponse,
+  decodeX509SvidResponse,
+  encodeEmpty,
+  encodeHealthCheckRequest,
+} from './response-codecs.js';
 
 export const SECURITY_HEADER = 'workload.spiffe.io';
 
 export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
-interface HealthClient extends grpc.Client {
-  Check(
-    request: { service: string },
-    options: grpc.CallOptions,
-    callback: (error: grpc.ServiceError | null, response?: { status: HealthStatus }) => void,
-  ): grpc.ClientUnaryCall;
-}
+// Method paths: workload.proto has no package (the standard fixes `/SpiffeWorkloadAPI/...`).
+const FETCH_X509_SVID = '/SpiffeWorkloadAPI/FetchX509SVID';
+const FETCH_X509_BUNDLES = '/SpiffeWorkloadAPI/FetchX509Bundles';
+const FETCH_CONJUR_TOKEN = '/conjur.spiffe.v1.ConjurTokenService/FetchConjurToken';
+const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 
 export interface WorkloadApiClientOptions {
   /** `unix:///path`, `tcp://IP:port` or an absolute path; defaults to SPIFFE_ENDPOINT_SOCKET. */
@@ -36,22 +39,16 @@ export interface WorkloadApiClientOptions {
  */
 export class WorkloadApiClient {
   readonly address: EndpointAddress;
-  private readonly workload: SpiffeWorkloadAPIClient;
-  private readonly tokens: ConjurTokenServiceClient;
-  private readonly health: HealthClient;
+  /** One channel (one connection to the agent) for every service; messages coded by response-codecs.ts. */
+  private readonly channel: grpc.Client;
 
   constructor(options: WorkloadApiClientOptions = {}) {
     this.address = resolveAddress(options.socket);
-    const { SpiffeWorkloadAPI, ConjurTokenService, Health } = clientConstructors();
     const backoff = options.reconnectBackoff ?? { initialMs: 1000, maxMs: 30_000 };
-    this.workload = new SpiffeWorkloadAPI(toGrpcTarget(this.address), grpc.credentials.createInsecure(), {
+    this.channel = new grpc.Client(toGrpcTarget(this.address), grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
       'grpc.max_reconnect_backoff_ms': backoff.maxMs,
     });
-    // All three services share the one channel (one connection to the agent).
-    const shared = { channelOverride: this.workload.getChannel() };
-    this.tokens = new ConjurTokenService(toGrpcTarget(this.address), grpc.credentials.createInsecure(), shared);
-    this.health = new Health(toGrpcTarget(this.address), grpc.credentials.createInsecure(), shared) as unknown as HealthClient;
   }
 
   fetchX509Context(signal: AbortSignal = new AbortController().signal): Promise<X509Context> {
@@ -59,7 +56,7 @@ export class WorkloadApiClient {
   }
 
   async *watchX509Contexts(signal: AbortSignal): AsyncGenerator<X509Context> {
-    const call = this.workload.FetchX509SVID({}, securityHeader());
+    const call = this.channel.makeServerStreamRequest(FETCH_X509_SVID, encodeEmpty, decodeX509SvidResponse, {}, securityHeader());
     for await (const response of readStream(call, this.describe('FetchX509SVID'), signal)) {
       yield fromX509SvidResponse(response);
     }
@@ -70,7 +67,7 @@ export class WorkloadApiClient {
   }
 
   async *watchX509Bundles(signal: AbortSignal): AsyncGenerator<BundleSet> {
-    const call = this.workload.FetchX509Bundles({}, securityHeader());
+    const call = this.channel.makeServerStreamRequest(FETCH_X509_BUNDLES, encodeEmpty, decodeX509BundlesResponse, {}, securityHeader());
     for await (const response of readStream(call, this.describe('FetchX509Bundles'), signal)) {
       yield fromX509BundlesResponse(response);
     }
@@ -81,7 +78,7 @@ export class WorkloadApiClient {
   }
 
   async *watchConjurTokens(signal: AbortSignal): AsyncGenerator<ConjurToken> {
-    const call = this.tokens.FetchConjurToken({}, securityHeader());
+    const call = this.channel.makeServerStreamRequest(FETCH_CONJUR_TOKEN, encodeEmpty, decodeFetchConjurTokenResponse, {}, securityHeader());
     for await (const response of readStream(call, this.describe('FetchConjurToken'), signal)) {
       yield fromConjurTokenResponse(response);
     }
@@ -92,7 +89,7 @@ export class WorkloadApiClient {
     const describe = this.describe('health check');
     return new Promise((resolve, reject) => {
       const onAbort = () => call.cancel();
-      const call = this.health.Check({ service }, {}, (error, response) => {
+      const call = this.channel.makeUnaryRequest(HEALTH_CHECK, encodeHealthCheckRequest, decodeHealthCheckResponse, { service }, (error, response) => {
         signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) reject(signal.reason);
         else if (error || !response) reject(toWorkloadApiError(error, describe));
@@ -103,9 +100,7 @@ export class WorkloadApiClient {
   }
 
   close(): void {
-    this.tokens.close();
-    this.health.close();
-    this.workload.close();
+    this.channel.close();
   }
 
   private describe(call: string): string {

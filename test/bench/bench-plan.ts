@@ -9,6 +9,13 @@ export interface BenchPlan {
   readonly steadyState: { readonly pods: number; readonly tokenSubscribersPerPod: number; readonly hours: number };
   /** Samples of the first SDS response beside the first FetchX509SVID message (sds bench). */
   readonly sds: { readonly samples: number; readonly warmup: number; readonly rounds: number };
+  readonly startup: {
+    /** Runs of each command (and of the floor); medians are reported. */
+    readonly cliSamples: number;
+    /** After the first SVID, before the rest window (start-up garbage and timers settle). */
+    readonly settleMs: number;
+    readonly restWindowMs: number;
+  };
   readonly scale: {
     /** Workload pods on the node (the agent's own pod comes on top). */
     readonly pods: number;
@@ -29,6 +36,7 @@ export const FULL_PLAN: BenchPlan = {
   newPod: { samples: 20, spacingMs: 600 },
   steadyState: { pods: 20, tokenSubscribersPerPod: 2, hours: 80 },
   sds: { samples: 1_000, warmup: 50, rounds: 10 },
+  startup: { cliSamples: 10, settleMs: 3_000, restWindowMs: 20_000 },
   scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
 };
 
@@ -39,5 +47,6 @@ export const QUICK_PLAN: BenchPlan = {
   newPod: { samples: 2, spacingMs: 600 },
   steadyState: { pods: 2, tokenSubscribersPerPod: 2, hours: 80 },
   sds: { samples: 20, warmup: 2, rounds: 2 },
+  startup: { cliSamples: 1, settleMs: 100, restWindowMs: 1_000 },
   scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
 };

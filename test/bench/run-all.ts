@@ -13,15 +13,17 @@ import { formatTable, machineFacts } from './report.js';
 import type { BenchResults, Figure } from './report.js';
 import { benchScale } from './scale/scale-bench.js';
 import { benchSds } from './sds/sds-bench.js';
+import { benchStartup } from './startup/startup-bench.js';
 import { killAllChildren } from './support/children.js';
 
 // `npm run bench`: every benchmark in one run, one table (each figure next to its floor or
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
 // (a smoke run), `--keep` keeps the agents' logs, `--profile` writes CPU profiles of the agent
-// processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale, sds).
+// processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale, sds,
+// startup).
 // See test/bench/README.md.
 
-export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds'] as const;
+export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -53,6 +55,8 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
   try {
     await run('cached', () => benchCachedPath(plan, dir, options.profileDir));
     await run('steady-state', () => benchSteadyState(plan));
+    // Before the 250-pod node starts: the start-up figures want a quiet machine and a node of their own.
+    await run('startup', () => benchStartup(plan, dir, progress, options.profileDir));
     if (['attestation', 'new-pod', 'scale', 'sds'].some((b) => wanted.has(b as BenchName))) {
       progress(`bench: starting a simulated node with ${plan.scale.pods} pods`);
       node = await BenchNode.start(plan.scale.pods);
