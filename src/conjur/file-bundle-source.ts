@@ -30,6 +30,8 @@ export class FileBundleSource {
   private readonly clock: Clock;
   private readonly log: Logger;
   private loading: Promise<unknown> = Promise.resolve();
+  /** The text the current bundle was parsed from: an unchanged file is not parsed again. */
+  private loadedText: string | undefined;
 
   constructor(private readonly options: FileBundleSourceOptions) {
     this.clock = options.clock ?? systemClock;
@@ -53,8 +55,13 @@ export class FileBundleSource {
   }
 
   private async read(): Promise<BundleSet> {
-    const next = toBundleSet(await readFile(this.options.path, 'utf8'), this.options.trustDomain);
+    const text = await readFile(this.options.path, 'utf8');
     const previous = this.bundles.get();
+    // The poll runs every few seconds for the agent's whole life; parsing certificates each time
+    // was most of the idle agent's CPU (issue 14). Same text, same bundle.
+    if (previous && text === this.loadedText) return previous;
+    const next = toBundleSet(text, this.options.trustDomain);
+    this.loadedText = text;
     if (previous && sameBundleSet(previous, next)) return previous;
     this.bundles.set(next);
     this.log.info('Trust bundle updated', { source: 'file', [F.reason]: previous ? 'changed' : 'loaded' });

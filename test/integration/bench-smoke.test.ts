@@ -65,6 +65,12 @@ const EXPECTED_FIGURES = [
   'sds.rotation.p99',
   'sds.rotation.max',
   'sds.fill.p50',
+  'startup.run.socket',
+  'startup.run.firstSvid',
+  'startup.run.conjur',
+  'startup.run.rss',
+  'startup.run.cpu',
+  ...['version', 'healthcheck', 'fetch'].flatMap((command) => ['wall', 'cpu', 'rss'].map((figure) => `startup.image.${command}.${figure}`)),
 ];
 
 describe('the benchmark suite', () => {
