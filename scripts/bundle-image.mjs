@@ -6,12 +6,15 @@
 // (loaded from node_modules): grpc-health-check and @grpc/reflection read their .proto files
 // next to their own code, which a bundle would move. Tests run the sources; the bench and
 // test/integration/image-bundle.test.ts run this output.
+// `node scripts/bundle-image.mjs [OUTDIR [ENTRY]]`: the bench bundles its agent process the same
+// way (npm run bench), so the agent it measures is built as the image's is.
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist/image';
+const entry = process.argv[3] ?? 'src/main.ts';
 
 await build({
-  entryPoints: ['src/main.ts'],
+  entryPoints: [entry],
   outdir,
   bundle: true,
   splitting: true,

@@ -1,4 +1,4 @@
-import { certificateFacts, parsePemCertificates } from '../x509/index.js';
+import { parseCertificateDer, parsePemCertificates } from '../x509/index.js';
 import { FieldValueError } from './field.js';
 import type { FieldType } from './field.js';
 import { text } from './field-types.js';
@@ -54,7 +54,7 @@ export const pemCertificates: FieldType<string> = {
   parse(raw) {
     const value = text.parse(raw);
     try {
-      parsePemCertificates(value).forEach((der) => certificateFacts(der));
+      parsePemCertificates(value).forEach((der) => parseCertificateDer(der));
     } catch (error) {
       throw new FieldValueError(`expected PEM certificates (${error instanceof Error ? error.message : String(error)})`);
     }

@@ -1,6 +1,6 @@
 import { bundleSetOf } from '../spiffe/index.js';
 import type { BundleSet, TrustDomain } from '../spiffe/index.js';
-import { certificateFacts, parsePemCertificates } from '../x509/index.js';
+import { parseCertificateDer, parsePemCertificates } from '../x509/index.js';
 
 /**
  * The authn-k8s CA certificate(s) as the bundle of `trustDomain`. Every PEM block must parse as a
@@ -8,6 +8,6 @@ import { certificateFacts, parsePemCertificates } from '../x509/index.js';
  */
 export function toBundleSet(pem: string, trustDomain: TrustDomain): BundleSet {
   const authorities = parsePemCertificates(pem);
-  for (const der of authorities) certificateFacts(der);
+  for (const der of authorities) parseCertificateDer(der);
   return bundleSetOf({ trustDomain, authorities });
 }

@@ -9,7 +9,7 @@ export { toPem, parsePemCertificates } from './pem.js';
 export type { PemLabel } from './pem.js';
 export { createCsr, csrFacts } from './csr.js';
 export type { CsrOptions, CsrFacts } from './csr.js';
-export { certificateFacts } from './certificate-facts.js';
+export { certificateFacts, parseCertificateDer } from './certificate-facts.js';
 export type { CertificateFacts } from './certificate-facts.js';
 export { KEY_USAGE_BITS } from './extensions.js';
 export type { KeyUsage, ExtKeyUsage, SubjectAltNames } from './extensions.js';

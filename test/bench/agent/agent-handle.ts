@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { forkBenchChild, stopChild } from '../support/children.js';
 import type { BenchChild } from '../support/children.js';
 import type { BenchNode } from '../node/bench-node.js';
@@ -35,7 +37,7 @@ export class AgentHandle {
 
   /** `conjur-spiffe-agent dev` plus the floor server on `floorSocketPath`. */
   static async startDev(dir: string, floorSocketPath: string, profileDir?: string): Promise<AgentHandle> {
-    const child = await forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir) });
+    const child = await forkAgentProcess(profileDir);
     const socketPath = join(dir, 'dev-agent.sock');
     await child.ipc.call('start-dev', { socketPath, floorSocketPath, logFile: join(dir, 'dev-agent.log') });
     return new AgentHandle(child, socketPath);
@@ -43,7 +45,7 @@ export class AgentHandle {
 
   /** The Conjur-backed agent (startAgent) against `node`, ready as its readiness probe says. */
   static async startNode(node: BenchNode, dir: string, profileDir?: string): Promise<AgentHandle> {
-    const child = await forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir) });
+    const child = await forkAgentProcess(profileDir);
     const socketPath = join(node.node.dirs.socketDir, 'agent.sock');
     await child.ipc.call('start-node', { overrides: node.agentOverrides(socketPath), logFile: join(dir, 'agent.log') });
     return new AgentHandle(child, socketPath);
@@ -94,6 +96,17 @@ export class AgentHandle {
     this.expected.delete(key);
     expectation.resolve();
   }
+}
+
+/**
+ * The agent process as the image builds the agent: `npm run bench` bundles agent-process.ts with
+ * scripts/bundle-image.mjs into dist/bench-image/ (same settings as dist/image). Without that
+ * bundle (jest's smoke run, or dist/ built by tsc alone) the module itself runs.
+ */
+function forkAgentProcess(profileDir: string | undefined): Promise<BenchChild> {
+  const bundled = fileURLToPath(new URL('../../../bench-image/agent-process.js', import.meta.url));
+  const file = !import.meta.url.endsWith('.ts') && existsSync(bundled) ? bundled : undefined;
+  return forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir), ...(file ? { file } : {}) });
 }
 
 /** --expose-gc only lets the bench force a collection when it reads retained memory. */

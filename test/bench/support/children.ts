@@ -25,12 +25,14 @@ export interface ForkOptions {
   /** Extra node flags, e.g. --expose-gc or --cpu-prof. */
   readonly execArgv?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Run this file instead of the module's own (e.g. a bundle of it). */
+  readonly file?: string;
 }
 
 /** Forks `test/bench/<module>` and waits for its `ready` event. */
 export async function forkBenchChild(module: string, options: ForkOptions = {}): Promise<BenchChild> {
-  const file = fileURLToPath(new URL(`../${module}${SOURCE_MODE ? '.ts' : '.js'}`, import.meta.url));
-  const loader = SOURCE_MODE ? ['--import', fileURLToPath(new URL('../../support/register-ts.mjs', import.meta.url))] : [];
+  const file = options.file ?? fileURLToPath(new URL(`../${module}${SOURCE_MODE ? '.ts' : '.js'}`, import.meta.url));
+  const loader = SOURCE_MODE && !options.file ? ['--import', fileURLToPath(new URL('../../support/register-ts.mjs', import.meta.url))] : [];
   const child = fork(file, [...(options.args ?? [])], {
     execArgv: [...loader, ...(options.execArgv ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
