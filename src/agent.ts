@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from './async/index.js';
 import type { Clock } from './async/index.js';
-import { KubernetesAttestor } from './attestation/index.js';
+import { CgroupCallerGroups, KubernetesAttestor } from './attestation/index.js';
 import type { LocateOptions, OnRefusedProcRead } from './attestation/index.js';
 import type { AgentConfig } from './config/index.js';
 import { ConjurAgentIdentity, ConjurBundleSource, ConjurClient, ConjurIssuer, FileBundleSource } from './conjur/index.js';
@@ -148,8 +148,18 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     if (cache.evict(podUid, reason)) logger.info('Evicted credentials of a pod that is gone', { [F.podUid]: podUid, [F.reason]: reason });
   });
 
-  const api = createWorkloadApiServer({ attestor, identities, svids: cache, tokens: cache, logger, serving: false });
-  // Envoy SDS on the same socket: same attestation, same SVIDs, same shutdown.
+  const api = createWorkloadApiServer({
+    attestor,
+    identities,
+    svids: cache,
+    tokens: cache,
+    logger,
+    serving: false,
+    limits: config.limits,
+    onLimit: (limit) => metrics.limitRefusals.inc({ limit }),
+    clock,
+  });
+  // Envoy SDS on the same socket: same attestation, same SVIDs, same limits, same shutdown.
   const sds = addSdsService(api, {
     attestor,
     identities,
@@ -158,7 +168,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     logger,
     observer: { pushed: (trigger) => metrics.sdsPushes.inc({ trigger }), nacked: () => metrics.sdsNacks.inc() },
   });
-  const endpoint = new WorkloadEndpoint(api, { socketPath: config.socketPath, socketMode: config.socketMode, procRoot: config.procRoot, logger, clock });
+  const endpoint = new WorkloadEndpoint(api, {
+    socketPath: config.socketPath,
+    socketMode: config.socketMode,
+    procRoot: config.procRoot,
+    groups: new CgroupCallerGroups(config.procRoot, toCgroupOptions(config)),
+    logger,
+    clock,
+  });
 
   const checks: ReadinessCheck[] = [
     { name: 'kubernetes', isReady: () => verifier.isSynced, detail: () => 'the pod watch of this node is not synced with the API server' },

@@ -7,3 +7,4 @@ export type { BackoffOptions } from './backoff.js';
 export { SingleFlight } from './single-flight.js';
 export { LatestValue } from './latest-value.js';
 export { parseDurationMs, DURATION_EXAMPLE } from './duration.js';
+export { TokenBucket } from './token-bucket.js';

@@ -12,4 +12,5 @@ export type { DebugAttestReport, DebugAttestOptions, DebugStep, DebugStepName, T
 export { locateContainer } from './cgroup/index.js';
 export type { CgroupLayout, ContainerLocation, LocateOptions, OnRefusedProcRead, ProcReadRefusal } from './cgroup/index.js';
 export { UnixAttestor } from './unix-attestor.js';
+export { CgroupCallerGroups } from './cgroup-caller-groups.js';
 export type { UnixAttestorOptions } from './unix-attestor.js';

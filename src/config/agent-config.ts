@@ -98,6 +98,27 @@ export interface SdsConfig {
   readonly disableSpiffeCertValidation: boolean;
 }
 
+/**
+ * Bounds on Workload API callers (limits.* in the configuration). "Per pod" means per pod UID
+ * read from the caller's cgroup at accept, or per uid for callers outside pods.
+ */
+export interface LimitOptions {
+  readonly connections: number;
+  readonly connectionsPerPod: number;
+  readonly streams: number;
+  readonly streamsPerPod: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS. */
+  readonly streamsPerConnection: number;
+  readonly healthWatches: number;
+  readonly healthWatchesPerPod: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** Calls cancelled before their first answer: token bucket of this size per connection ... */
+  readonly earlyResetBurst: number;
+  /** ... refilled at this many per second. */
+  readonly earlyResetRate: number;
+}
+
 export interface LogOptions {
   readonly level: LogLevel;
   /** Components logged at debug whatever the level, like grpc-js's GRPC_TRACE. */
@@ -127,6 +148,7 @@ export interface AgentConfig {
   readonly health: { readonly listen: ListenAddress };
   readonly log: LogOptions;
   readonly sds: SdsConfig;
+  readonly limits: LimitOptions;
   /** How long SIGTERM waits for open streams to end before closing them. */
   readonly shutdownGraceMs: number;
 }

@@ -2,11 +2,12 @@ import { AGENT_FIELDS } from './agent-fields.js';
 import { CONJUR_FIELDS } from './conjur-fields.js';
 import type { Field, RawSetting } from './field.js';
 import { KUBE_FIELDS } from './kube-fields.js';
+import { LIMIT_FIELDS } from './limit-fields.js';
 import { SDS_FIELDS } from './sds-fields.js';
 
 // The whole table, in the order of the README reference and of reported problems.
 
-export const FIELDS = { ...AGENT_FIELDS, ...KUBE_FIELDS, ...CONJUR_FIELDS, ...SDS_FIELDS } as const;
+export const FIELDS = { ...AGENT_FIELDS, ...LIMIT_FIELDS, ...KUBE_FIELDS, ...CONJUR_FIELDS, ...SDS_FIELDS } as const;
 
 type FieldOf = (typeof FIELDS)[keyof typeof FIELDS];
 

@@ -21,6 +21,7 @@ export type {
   KubernetesConnection,
   KubernetesOptions,
   ListenAddress,
+  LimitOptions,
   LogLevel,
   LogOptions,
   SdsConfig,

@@ -65,6 +65,19 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       defaultAllBundlesName: v.require(F.sdsDefaultAllBundlesName),
       disableSpiffeCertValidation: v.require(F.sdsDisableSpiffeCertValidation),
     },
+    limits: {
+      connections: v.require(F.limitsConnections),
+      connectionsPerPod: v.require(F.limitsConnectionsPerPod),
+      streams: v.require(F.limitsStreams),
+      streamsPerPod: v.require(F.limitsStreamsPerPod),
+      streamsPerConnection: v.require(F.limitsStreamsPerConnection),
+      healthWatches: v.require(F.limitsHealthWatches),
+      healthWatchesPerPod: v.require(F.limitsHealthWatchesPerPod),
+      handshakeTimeoutMs: v.require(F.limitsHandshakeTimeoutMs),
+      idleTimeoutMs: v.require(F.limitsIdleTimeoutMs),
+      earlyResetBurst: v.require(F.limitsEarlyResetBurst),
+      earlyResetRate: v.require(F.limitsEarlyResetRate),
+    },
     shutdownGraceMs: v.require(F.shutdownGraceMs),
   };
 }

@@ -25,6 +25,8 @@ export const F = {
   nonce: 'nonce',
   count: 'count',
   resourceVersion: 'resourceVersion',
+  limit: 'limit',
+  caller: 'caller',
 } as const;
 
 /** An error's message chain for logs: `a: b: c` (never the stack, never secrets). */

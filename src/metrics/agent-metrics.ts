@@ -24,6 +24,7 @@ export class AgentMetrics {
   readonly sdsPushes: Counter<'trigger'>;
   readonly sdsNacks: Counter;
   readonly refusedFileReads: Counter<'file' | 'reason'>;
+  readonly limitRefusals: Counter<'limit'>;
 
   constructor(probes: MetricsProbes = {}) {
     const registers = [this.registry];
@@ -78,6 +79,12 @@ export class AgentMetrics {
       name: 'conjur_spiffe_file_reads_refused_total',
       help: 'Reads of workload-controlled files refused unread (client.pem, cgroup, mountinfo), by file and reason',
       labelNames: ['file', 'reason'],
+      registers,
+    });
+    this.limitRefusals = new Counter({
+      name: 'conjur_spiffe_workload_limit_refusals_total',
+      help: 'Workload API calls refused and connections closed by a bound, by bound (the limits.* setting)',
+      labelNames: ['limit'],
       registers,
     });
     this.addProbes(probes);

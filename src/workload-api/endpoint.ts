@@ -1,4 +1,5 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
+import type { ServerHttp2Session } from 'node:http2';
 import { createServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import { ServerCredentials } from '@grpc/grpc-js';
@@ -9,7 +10,10 @@ import { describeError, F } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 import { ConnectionIds, readPeer } from '../peer/index.js';
 import type { AcceptedPeer } from '../peer/index.js';
+import { addHttp2ServerOptions, onHttp2Session } from './grpc-internals.js';
 import type { CallOnConnection } from './peer-registry.js';
+import type { CallerGroups } from './ports.js';
+import { SessionGuard } from './session-guard.js';
 import { prepareSocketPath, toListenError } from './socket-path.js';
 import type { WorkloadApiServer } from './workload-api-server.js';
 import { WorkloadApiError } from './workload-api-error.js';
@@ -20,21 +24,47 @@ export interface WorkloadEndpointOptions {
   readonly socketMode?: number;
   /** Where /proc is, for the liveness fallback on kernels without SO_PEERPIDFD. */
   readonly procRoot?: string;
+  /** Which pod or uid a connection counts against (limits.*); by default its uid. */
+  readonly groups?: CallerGroups;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
+
+/** Connections over a connection bound that are kept open just long enough to answer why. */
+const MAX_REFUSING_CONNECTIONS = 32;
+/**
+ * Node >= 23 applies http2's streamResetBurst/streamResetRate; older versions ignore them and
+ * keep nghttp2's fixed limit, which SessionGuard then stays clear of by closing gracefully.
+ */
+const RESET_LIMIT_SETTABLE = Number(process.versions.node.split('.')[0]) >= 23;
+/** nghttp2's reset limit, raised out of the way where Node lets us: our own bound is SessionGuard's. */
+const LIFTED_RESET_LIMIT = { streamResetBurst: 1_000_000, streamResetRate: 1_000_000 };
+
+const byUid: CallerGroups = { groupOf: (peer) => Promise.resolve(`uid ${peer.credentials.uid}`) };
 
 /**
  * The Workload Endpoint: our own net.Server on a Unix socket. grpc-js cannot tell a handler who
  * is calling, so each accepted socket's kernel credentials are read here, stored under a
  * connection id, and the id is set as the socket's `remoteAddress` before grpc-js gets the socket
  * (`call.getPeer()` then returns it). A connection whose credentials cannot be read is dropped.
+ *
+ * Before a connection is handed to grpc-js it is counted against its caller's group (its pod,
+ * from the cgroup; its uid outside pods) and the node (limits.connections*). One over a bound is
+ * still handed over, marked refused, so its first call can be answered ResourceExhausted with
+ * the bound's name; it is closed right after (at most MAX_REFUSING_CONNECTIONS of those at once,
+ * the rest are closed at once). Each admitted session gets a SessionGuard (handshake timeout,
+ * stream-reset policy); grpc-js closes connections idle for limits.idleTimeout.
  */
 export class WorkloadEndpoint {
   private readonly netServer: NetServer;
   private readonly injector: ConnectionInjector;
   private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Map<string, ServerHttp2Session>();
   private readonly ids = new ConnectionIds();
+  private readonly groups: CallerGroups;
+  private refusing = 0;
+  /** The connection being injected: grpc-js creates its session synchronously, inside injectConnection. */
+  private injecting: string | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private closing: Promise<void> | undefined;
@@ -47,8 +77,12 @@ export class WorkloadEndpoint {
   ) {
     this.logger = options.logger.child({ component: 'workload-endpoint' });
     this.clock = options.clock ?? systemClock;
+    this.groups = options.groups ?? byUid;
+    if (RESET_LIMIT_SETTABLE) addHttp2ServerOptions(api.grpcServer, LIFTED_RESET_LIMIT);
     // One injector (one internal http2 server) for all connections: one per socket would leak.
     this.injector = api.grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+    onHttp2Session(api.grpcServer, (session) => this.guard(session));
+    api.closeConnection = (connectionId) => this.closeGracefully(connectionId);
     this.netServer = createServer((socket) => this.accept(socket));
   }
 
@@ -142,15 +176,86 @@ export class WorkloadEndpoint {
       socket.destroy();
       return;
     }
-    this.api.peers.add(peer);
     this.sockets.add(socket);
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.api.peers.remove(connectionId);
+      this.api.limits.closeConnection(connectionId);
     });
     // Peers that send garbage or vanish make the socket error; http2 closes it, nothing to crash on.
     socket.on('error', (error) => this.logger.debug('Connection error', { [F.connectionId]: connectionId, [F.cause]: describeError(error) }));
     Object.defineProperty(socket, 'remoteAddress', { value: connectionId, configurable: true });
-    this.injector.injectConnection(socket);
+    void this.admit(socket, peer);
+  }
+
+  /** Counts the connection against its group (bytes it sends meanwhile wait in the socket), then injects it. */
+  private async admit(socket: Socket, peer: AcceptedPeer): Promise<void> {
+    const connectionId = peer.connectionId;
+    let group: string;
+    try {
+      group = await this.groups.groupOf(peer, new AbortController().signal);
+      // The group was read from the pid's /proc: it is the caller's only if the caller still runs.
+      if (!(await peer.isStillAlive())) throw new Error(`process ${peer.credentials.pid} exited`);
+    } catch (error) {
+      this.logger.debug('Dropped connection of a caller that is gone', { [F.connectionId]: connectionId, [F.cause]: describeError(error) });
+      peer.release();
+      socket.destroy();
+      return;
+    }
+    if (socket.destroyed || this.closing) {
+      peer.release();
+      socket.destroy();
+      return;
+    }
+    const refusal = this.api.limits.openConnection(connectionId, group);
+    if (refusal) {
+      peer.release();
+      this.injectRefused(socket, connectionId);
+      return;
+    }
+    this.api.peers.add(peer);
+    this.inject(socket, connectionId);
+  }
+
+  private injectRefused(socket: Socket, connectionId: string): void {
+    if (this.refusing >= MAX_REFUSING_CONNECTIONS) {
+      socket.destroy();
+      return;
+    }
+    this.refusing += 1;
+    socket.once('close', () => (this.refusing -= 1));
+    this.inject(socket, connectionId);
+  }
+
+  private inject(socket: Socket, connectionId: string): void {
+    this.injecting = connectionId;
+    try {
+      this.injector.injectConnection(socket);
+    } finally {
+      this.injecting = undefined;
+    }
+  }
+
+  private guard(session: ServerHttp2Session): void {
+    const connectionId = this.injecting;
+    if (connectionId === undefined) return;
+    this.sessions.set(connectionId, session);
+    session.once('close', () => this.sessions.delete(connectionId));
+    const limits = this.api.limits.limits;
+    new SessionGuard(session, {
+      handshakeTimeoutMs: limits.handshakeTimeoutMs,
+      earlyResetBurst: limits.earlyResetBurst,
+      earlyResetRate: limits.earlyResetRate,
+      resetLimitLifted: RESET_LIMIT_SETTABLE,
+      clock: this.clock,
+      onClosed: (refusal) => this.api.limits.reportClosed(connectionId, refusal),
+    });
+  }
+
+  /** GOAWAY, then close once open streams end (a refused connection after its answer). */
+  private closeGracefully(connectionId: string): void {
+    const session = this.sessions.get(connectionId);
+    if (!session || session.closed || session.destroyed) return;
+    session.close();
   }
 }

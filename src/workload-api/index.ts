@@ -1,10 +1,12 @@
 // The Workload Endpoint: the Unix-socket listener (connection → kernel peer), the security header,
 // the SPIFFE Workload API and Conjur token handlers, proto ↔ domain conversion and error → status.
 // The only folder that imports grpc-js and src/gen. Handlers never issue: attest, resolve, subscribe.
-export type { Attestor, IdentityResolver, SvidSubscriptions, TokenSubscriptions } from './ports.js';
+export type { Attestor, CallerGroups, IdentityResolver, SvidSubscriptions, TokenSubscriptions } from './ports.js';
 export { createWorkloadApiServer } from './workload-api-server.js';
 export type { WorkloadApiServer, WorkloadApiServerDeps } from './workload-api-server.js';
 export { WorkloadEndpoint } from './endpoint.js';
+export { CallerLimits, DEFAULT_ENDPOINT_LIMITS } from './caller-limits.js';
+export type { EndpointLimits, LimitName, LimitRefusal } from './caller-limits.js';
 export type { WorkloadEndpointOptions } from './endpoint.js';
 export { EndpointError } from './endpoint-error.js';
 export type { EndpointErrorCode } from './endpoint-error.js';

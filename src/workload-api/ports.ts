@@ -25,3 +25,12 @@ export interface SvidSubscriptions {
 export interface TokenSubscriptions {
   subscribeToken(identity: WorkloadIdentity, signal: AbortSignal): AsyncIterable<AccessToken>;
 }
+
+/**
+ * Which group a connection's limits count against, decided when it is accepted: `pod <uid>` from
+ * the caller's cgroup, or `uid <n>` for a process outside pods. Only the kernel's view is used.
+ * Throws when the caller is already gone (the connection is then dropped).
+ */
+export interface CallerGroups {
+  groupOf(peer: Peer, signal: AbortSignal): Promise<string>;
+}

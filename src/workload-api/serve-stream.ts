@@ -57,7 +57,14 @@ async function runStream<Req, Res>(
   const logFields: LogFields = { [F.method]: call.getPath(), [F.connectionId]: call.getPeer(), [F.pid]: peer?.credentials.pid };
   try {
     if (!peer) throw new WorkloadApiError('unknown-peer', `no peer credentials stored for connection ${call.getPeer()}`);
-    const send = (message: Res) => sendWithBackpressure(call, message, controller.signal);
+    const send = async (message: Res) => {
+      // A connection can outlive the process that opened the stream (handed to a child, or the
+      // pid's process replaced): renewed credentials go only to the process that was attested.
+      if (!(await peer.isStillAlive())) {
+        throw new WorkloadApiError('caller-exited', `process ${peer.credentials.pid} that opened the stream has exited`);
+      }
+      await sendWithBackpressure(call, message, controller.signal);
+    };
     await body({ peer, signal: controller.signal, send, logFields });
     // A call the client cancelled ends its subscription normally: no error (and stack) to build.
     if (controller.signal.reason === CANCELLED_BY_CLIENT) return;

@@ -15,6 +15,7 @@ export interface CallFailure {
 export const SECURITY_HEADER_MISSING = 'security header missing from request';
 export const ATTESTATION_FAILED = 'workload attestation failed';
 export const NO_IDENTITY = 'no identity issued';
+export const CALLER_EXITED = 'the process that opened this stream has exited';
 
 const failure = (code: status, details: string, logLevel: LogLevel, logMessage: string): CallFailure => ({
   code,
@@ -29,6 +30,7 @@ const FAILURES: Readonly<Record<string, CallFailure>> = {
   'WorkloadApiError/missing-header': failure(status.INVALID_ARGUMENT, SECURITY_HEADER_MISSING, 'debug', 'Security header missing'),
   'WorkloadApiError/unknown-peer': failure(status.UNAVAILABLE, ATTESTATION_FAILED, 'error', 'No peer credentials for call'),
   'WorkloadApiError/caller-gone': failure(status.UNAVAILABLE, ATTESTATION_FAILED, 'warn', 'Caller exited during attestation'),
+  'WorkloadApiError/caller-exited': failure(status.PERMISSION_DENIED, CALLER_EXITED, 'info', 'Stream ended: caller exited'),
   'WorkloadApiError/no-identity': failure(status.PERMISSION_DENIED, NO_IDENTITY, 'info', 'No identity for caller'),
   'WorkloadApiError/stream-ended': failure(status.UNAVAILABLE, 'identity stream ended', 'warn', 'Subscription ended'),
   'WorkloadApiError/shutting-down': failure(status.UNAVAILABLE, 'agent shutting down', 'debug', 'Stream ended by shutdown'),

@@ -4,6 +4,7 @@
  * - missing-header: no single `workload.spiffe.io: true` header
  * - unknown-peer: no peer credentials are stored for the call's connection
  * - caller-gone: the caller exited (or its pid was reused) while it was being attested
+ * - caller-exited: the process that opened a stream has exited; nothing more is pushed to it
  * - no-identity: the caller was attested but is entitled to no identity
  * - stream-ended: a subscription ended without an error; the client should reconnect
  * - shutting-down: the agent is stopping
@@ -12,6 +13,7 @@ export type WorkloadApiErrorCode =
   | 'missing-header'
   | 'unknown-peer'
   | 'caller-gone'
+  | 'caller-exited'
   | 'no-identity'
   | 'stream-ended'
   | 'shutting-down';

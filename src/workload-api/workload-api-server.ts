@@ -1,9 +1,14 @@
 import { Server } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { systemClock } from '../async/index.js';
+import type { Clock } from '../async/index.js';
 import type { Logger } from '../log/index.js';
 import type { SpiffeWorkloadAPIHandlers } from '../gen/SpiffeWorkloadAPI.js';
 import type { ConjurTokenServiceHandlers } from '../gen/conjur/spiffe/v1/ConjurTokenService.js';
+import { callLimitInterceptor } from './call-limit-interceptor.js';
+import { CallerLimits, DEFAULT_ENDPOINT_LIMITS } from './caller-limits.js';
+import type { EndpointLimits, LimitName } from './caller-limits.js';
 import { fetchConjurToken } from './fetch-conjur-token.js';
 import { fetchX509Bundles } from './fetch-x509-bundles.js';
 import { fetchX509Svid } from './fetch-x509-svid.js';
@@ -25,6 +30,11 @@ export interface WorkloadApiServerDeps {
   readonly logger: Logger;
   /** Initial health status; default true (readiness may set it false until the agent can issue). */
   readonly serving?: boolean;
+  /** Bounds on callers (limits.*); DEFAULT_ENDPOINT_LIMITS where not given. */
+  readonly limits?: Partial<EndpointLimits>;
+  /** Counts each refusal or closing by a bound (the metric). */
+  readonly onLimit?: (limit: LimitName) => void;
+  readonly clock?: Clock;
 }
 
 /**
@@ -36,13 +46,30 @@ export interface WorkloadApiServer {
   readonly health: WorkloadHealth;
   readonly peers: PeerRegistry;
   readonly streams: OpenStreams;
+  readonly limits: CallerLimits;
+  /** Closes a connection gracefully by id; set by the WorkloadEndpoint that serves this server. */
+  closeConnection: (connectionId: string) => void;
 }
 
 export function createWorkloadApiServer(deps: WorkloadApiServerDeps): WorkloadApiServer {
   const logger = deps.logger.child({ component: 'workload-api' });
   const peers = new PeerRegistry();
   const streams = new OpenStreams();
-  const grpcServer = new Server({ interceptors: [securityHeaderInterceptor(logger)] });
+  const clock = deps.clock ?? systemClock;
+  const limitOptions: EndpointLimits = { ...DEFAULT_ENDPOINT_LIMITS, ...deps.limits };
+  const limits = new CallerLimits(limitOptions, {
+    logger: deps.logger.child({ component: 'workload-endpoint' }),
+    now: () => clock.now(),
+    ...(deps.onLimit ? { onRefusal: deps.onLimit } : {}),
+  });
+  const api: { closeConnection: (connectionId: string) => void } = { closeConnection: () => {} };
+  const grpcServer = new Server({
+    // grpc-js nests interceptors in order, so the last is the outermost: the limit sees every
+    // call first and every status last (including the security header's refusals).
+    interceptors: [securityHeaderInterceptor(logger), callLimitInterceptor(limits, (connectionId) => api.closeConnection(connectionId))],
+    'grpc.max_concurrent_streams': limitOptions.streamsPerConnection,
+    'grpc.max_connection_idle_ms': limitOptions.idleTimeoutMs,
+  });
   const protos = loadWorkloadApiProtos();
   const handlerDeps = { ...deps, peers, streams, logger };
 
@@ -68,5 +95,5 @@ export function createWorkloadApiServer(deps: WorkloadApiServerDeps): WorkloadAp
   const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
   addReflection(grpcServer, { ...protos.packageDefinition, ...healthDefinition });
 
-  return { grpcServer, health, peers, streams };
+  return Object.assign(api, { grpcServer, health, peers, streams, limits });
 }

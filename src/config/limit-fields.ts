@@ -1,0 +1,77 @@
+import { byDefault, field } from './field.js';
+import { positiveDurationMs, positiveInteger } from './field-types.js';
+
+// Bounds on what callers of the Workload API socket may hold. A caller is counted per pod (the
+// pod UID in its cgroup, read when the connection is accepted), or per uid outside pods. Each
+// per-pod bound sits well below its node-wide bound, so one hostile pod cannot use up the node's
+// share; the defaults fit a heavy legitimate pod (100 processes, each with an X.509, a bundle
+// and a token stream, on up to three connections each) with room to spare.
+
+export const LIMIT_FIELDS = {
+  limitsConnections: field({
+    path: 'limits.connections',
+    type: positiveInteger,
+    presence: byDefault(2048),
+    description: 'Open Workload API connections on the node; a connection over it is answered ResourceExhausted and closed.',
+  }),
+  limitsConnectionsPerPod: field({
+    path: 'limits.connectionsPerPod',
+    type: positiveInteger,
+    presence: byDefault(512),
+    description: 'Open connections of one pod (of one uid for callers outside pods), counted from accept.',
+  }),
+  limitsStreams: field({
+    path: 'limits.streams',
+    type: positiveInteger,
+    presence: byDefault(4096),
+    description: 'Open gRPC calls on the node (every stream and unary call, health included); over it a call gets ResourceExhausted.',
+  }),
+  limitsStreamsPerPod: field({
+    path: 'limits.streamsPerPod',
+    type: positiveInteger,
+    presence: byDefault(1024),
+    description: 'Open gRPC calls of one pod (of one uid outside pods).',
+  }),
+  limitsStreamsPerConnection: field({
+    path: 'limits.streamsPerConnection',
+    type: positiveInteger,
+    presence: byDefault(100),
+    description: 'HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of each connection: clients queue calls beyond it.',
+  }),
+  limitsHealthWatches: field({
+    path: 'limits.healthWatches',
+    type: positiveInteger,
+    presence: byDefault(256),
+    description: 'Open grpc.health.v1 Watch streams on the node (they need no identity); over it a Watch gets ResourceExhausted.',
+  }),
+  limitsHealthWatchesPerPod: field({
+    path: 'limits.healthWatchesPerPod',
+    type: positiveInteger,
+    presence: byDefault(16),
+    description: 'Open health Watch streams of one pod (of one uid outside pods).',
+  }),
+  limitsHandshakeTimeoutMs: field({
+    path: 'limits.handshakeTimeout',
+    type: positiveDurationMs,
+    presence: byDefault('5s'),
+    description: 'A connection that has not sent the HTTP/2 preface and settings by then is closed.',
+  }),
+  limitsIdleTimeoutMs: field({
+    path: 'limits.idleTimeout',
+    type: positiveDurationMs,
+    presence: byDefault('2m'),
+    description: 'A connection without an open call for this long is closed (GOAWAY; clients reconnect when they next call).',
+  }),
+  limitsEarlyResetBurst: field({
+    path: 'limits.earlyResetBurst',
+    type: positiveInteger,
+    presence: byDefault(200),
+    description: 'Calls a connection may cancel before their first answer in a burst (HTTP/2 Rapid Reset guard); over it the connection is closed.',
+  }),
+  limitsEarlyResetRate: field({
+    path: 'limits.earlyResetRate',
+    type: positiveInteger,
+    presence: byDefault(50),
+    description: 'Per second, the sustained rate of such early cancels a connection may keep up. Cancels after the first answer are never limited.',
+  }),
+} as const;

@@ -1,0 +1,129 @@
+import { describe, expect, it } from '@jest/globals';
+import { CallerLimits, DEFAULT_ENDPOINT_LIMITS } from '../../../src/workload-api/index.js';
+import type { EndpointLimits, LimitName, LimitRefusal } from '../../../src/workload-api/index.js';
+import { FIELDS } from '../../../src/config/field-table.js';
+import { recordingLogger } from '../../fakes/recording-logger.js';
+
+const small: EndpointLimits = {
+  ...DEFAULT_ENDPOINT_LIMITS,
+  connections: 4,
+  connectionsPerPod: 2,
+  streams: 6,
+  streamsPerPod: 4,
+  healthWatches: 3,
+  healthWatchesPerPod: 2,
+};
+
+function limitsOf(limits = small) {
+  const refused: LimitName[] = [];
+  const logger = recordingLogger();
+  const now = { ms: 0 };
+  const callerLimits = new CallerLimits(limits, { logger, now: () => now.ms, onRefusal: (limit) => refused.push(limit) });
+  return { callerLimits, refused, logs: logger.records, now };
+}
+
+const isRefusal = (lease: unknown): lease is LimitRefusal => typeof lease === 'object' && lease !== null && 'limit' in lease;
+
+describe('CallerLimits', () => {
+  it('refuses a pod its next connection at limits.connectionsPerPod while other pods still connect', () => {
+    const { callerLimits, refused } = limitsOf();
+    expect(callerLimits.openConnection('c1', 'pod a')).toBeUndefined();
+    expect(callerLimits.openConnection('c2', 'pod a')).toBeUndefined();
+    expect(callerLimits.openConnection('c3', 'pod a')).toEqual({
+      limit: 'connectionsPerPod',
+      message: 'connection limit reached: pod a has 2 open connections (limits.connectionsPerPod)',
+    });
+    expect(callerLimits.openConnection('c4', 'pod b')).toBeUndefined();
+    expect(refused).toEqual(['connectionsPerPod']);
+    callerLimits.closeConnection('c1');
+    expect(callerLimits.openConnection('c5', 'pod a')).toBeUndefined();
+  });
+
+  it('refuses every group once the node holds limits.connections', () => {
+    const { callerLimits } = limitsOf();
+    for (const [id, group] of [['c1', 'pod a'], ['c2', 'pod b'], ['c3', 'pod c'], ['c4', 'uid 1000']] as const) {
+      expect(callerLimits.openConnection(id, group)).toBeUndefined();
+    }
+    expect(callerLimits.openConnection('c5', 'pod d')?.message).toBe('connection limit reached: 4 open connections on this node (limits.connections)');
+  });
+
+  it('refuses every call on a refused connection with the connection bound', () => {
+    const { callerLimits } = limitsOf();
+    callerLimits.openConnection('c1', 'pod a');
+    callerLimits.openConnection('c2', 'pod a');
+    callerLimits.openConnection('c3', 'pod a');
+    expect(callerLimits.openCall('c3', 'call')).toEqual(expect.objectContaining({ limit: 'connectionsPerPod' }));
+  });
+
+  it('counts calls per pod and on the node, and frees them when released (once)', () => {
+    const { callerLimits, refused } = limitsOf();
+    callerLimits.openConnection('c1', 'pod a');
+    callerLimits.openConnection('c2', 'pod b');
+    const leases = [1, 2, 3, 4].map(() => callerLimits.openCall('c1', 'call'));
+    expect(leases.some(isRefusal)).toBe(false);
+    const fifth = callerLimits.openCall('c1', 'call');
+    expect(fifth).toEqual({ limit: 'streamsPerPod', message: 'call limit reached: pod a has 4 open calls (limits.streamsPerPod)' });
+    expect(isRefusal(callerLimits.openCall('c2', 'call'))).toBe(false);
+    expect(isRefusal(callerLimits.openCall('c2', 'call'))).toBe(false);
+    expect(callerLimits.openCall('c2', 'call')).toEqual(expect.objectContaining({ limit: 'streams' }));
+    const first = leases[0] as () => void;
+    first();
+    first();
+    expect(callerLimits.openStreams).toBe(5);
+    expect(refused).toEqual(['streamsPerPod', 'streams']);
+  });
+
+  it('bounds health watches below the call bounds, per pod and on the node', () => {
+    const { callerLimits } = limitsOf({ ...small, streams: 100, streamsPerPod: 100 });
+    callerLimits.openConnection('c1', 'uid 0');
+    callerLimits.openConnection('c2', 'uid 1000');
+    expect(isRefusal(callerLimits.openCall('c1', 'health-watch'))).toBe(false);
+    expect(isRefusal(callerLimits.openCall('c1', 'health-watch'))).toBe(false);
+    expect(callerLimits.openCall('c1', 'health-watch')).toEqual(expect.objectContaining({ limit: 'healthWatchesPerPod' }));
+    expect(isRefusal(callerLimits.openCall('c1', 'call'))).toBe(false);
+    expect(isRefusal(callerLimits.openCall('c2', 'health-watch'))).toBe(false);
+    expect(callerLimits.openCall('c2', 'health-watch')).toEqual(expect.objectContaining({ limit: 'healthWatches' }));
+  });
+
+  it('forgets a group once its connections and calls are gone', () => {
+    const { callerLimits } = limitsOf();
+    callerLimits.openConnection('c1', 'pod a');
+    const lease = callerLimits.openCall('c1', 'call') as () => void;
+    callerLimits.closeConnection('c1');
+    expect(callerLimits.trackedGroups).toBe(1);
+    lease();
+    expect(callerLimits.trackedGroups).toBe(0);
+    expect(callerLimits.openConnections).toBe(0);
+  });
+
+  it('logs a bound at most once a minute per group, and counts every refusal', () => {
+    const { callerLimits, refused, logs, now } = limitsOf();
+    callerLimits.openConnection('c1', 'pod a');
+    for (let i = 0; i < 10; i++) callerLimits.openCall('c1', 'call');
+    expect(refused).toHaveLength(6);
+    expect(logs.filter((r) => r.message === 'Caller over a limit')).toHaveLength(1);
+    now.ms = 60_000;
+    callerLimits.openCall('c1', 'call');
+    expect(logs.filter((r) => r.message === 'Caller over a limit')).toEqual([
+      expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ limit: 'streamsPerPod', caller: 'pod a' }) }),
+      expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ limit: 'streamsPerPod', caller: 'pod a' }) }),
+    ]);
+  });
+
+  it('has the defaults of the limits.* settings, which fit a heavy pod with room to spare', () => {
+    const configured = Object.fromEntries(
+      Object.values(FIELDS)
+        .filter((f) => f.path.startsWith('limits.'))
+        .map((f) => [f.path.slice('limits.'.length), f.type.parse(f.presence.kind === 'default' ? f.presence.value : undefined)]),
+    );
+    const renamed = Object.fromEntries(Object.entries(DEFAULT_ENDPOINT_LIMITS).map(([k, v]) => [k.replace(/Ms$/, ''), v]));
+    expect(configured).toEqual(renamed);
+    // 100 processes with an X.509, a bundle and a token stream each, on up to 3 connections each.
+    expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod).toBeGreaterThanOrEqual(3 * 300);
+    expect(DEFAULT_ENDPOINT_LIMITS.connectionsPerPod).toBeGreaterThanOrEqual(300);
+    // One pod at its bounds leaves most of the node's share to the others.
+    expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod * 4).toBeLessThanOrEqual(DEFAULT_ENDPOINT_LIMITS.streams);
+    expect(DEFAULT_ENDPOINT_LIMITS.connectionsPerPod * 4).toBeLessThanOrEqual(DEFAULT_ENDPOINT_LIMITS.connections);
+    expect(DEFAULT_ENDPOINT_LIMITS.healthWatchesPerPod * 4).toBeLessThanOrEqual(DEFAULT_ENDPOINT_LIMITS.healthWatches);
+  });
+});
