@@ -23,13 +23,13 @@ export const LIMIT_FIELDS = {
   limitsStreams: field({
     path: 'limits.streams',
     type: positiveInteger,
-    presence: byDefault(4096),
+    presence: byDefault(2048),
     description: 'Open gRPC calls on the node (every stream and unary call, health included); over it a call gets ResourceExhausted.',
   }),
   limitsStreamsPerPod: field({
     path: 'limits.streamsPerPod',
     type: positiveInteger,
-    presence: byDefault(1024),
+    presence: byDefault(512),
     description: 'Open gRPC calls of one pod (of one uid outside pods).',
   }),
   limitsStreamsPerConnection: field({

@@ -27,8 +27,8 @@ export interface EndpointLimits {
 export const DEFAULT_ENDPOINT_LIMITS: EndpointLimits = Object.freeze({
   connections: 2048,
   connectionsPerPod: 512,
-  streams: 4096,
-  streamsPerPod: 1024,
+  streams: 2048,
+  streamsPerPod: 512,
   streamsPerConnection: 100,
   healthWatches: 256,
   healthWatchesPerPod: 16,

@@ -11,7 +11,7 @@ const SCRIPT = fileURLToPath(new URL('./children/pod-workload.cjs', import.meta.
 
 export interface WorkloadReport {
   pid: number;
-  event: 'svid' | 'token' | 'secret' | 'error';
+  event: 'svid' | 'token' | 'secret' | 'error' | 'fetch-loop';
   spiffeId?: string;
   hint?: string;
   certDer?: string;
@@ -24,6 +24,9 @@ export interface WorkloadReport {
   step?: string;
   code?: number;
   details?: string;
+  /** fetch-loop: fetches that got their first message, and the statuses of the others. */
+  ok?: number;
+  failures?: Record<string, number>;
 }
 
 export interface RunningWorkload {
@@ -39,10 +42,10 @@ export interface RunningWorkload {
 export function startWorkload(
   node: SimulatedNode,
   pod: SimulatedPod | undefined,
-  mode: 'x509' | 'x509-hold' | 'token-secret',
+  mode: 'x509' | 'x509-hold' | 'token-secret' | `fetch-loop ${number}`,
   env: Record<string, string> = {},
 ): RunningWorkload {
-  const child = node.spawnInPod(pod, process.execPath, [SCRIPT, mode], {
+  const child = node.spawnInPod(pod, process.execPath, [SCRIPT, ...mode.split(' ')], {
     cwd: PACKAGE_ROOT,
     env: {
       CONJUR_APPLIANCE_URL: node.conjur.url,

@@ -51,7 +51,7 @@ export class SpawnedAgent {
       health: { listen: '127.0.0.1:0' },
       metrics: { listen: '127.0.0.1:0' },
     };
-    writeFileSync(configFile, stringify({ ...base, ...settings }));
+    writeFileSync(configFile, stringify(merge(base, settings)));
     const child = spawn(process.execPath, [compiledAgentMain(), 'run', '--config', configFile], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...agentEnvironment(node, agentPod) },
@@ -121,6 +121,17 @@ export class SpawnedAgent {
       });
     }
   }
+}
+
+/** `over` laid over `base`, mapping by mapping (`{ conjur: { bundleFile } }` keeps conjur's other settings). */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const under = out[key];
+    out[key] = isMapping(under) && isMapping(value) ? merge(under, value) : value;
+  }
+  return out;
 }
 
 function parse(line: string): AgentLogLine {

@@ -4,6 +4,8 @@
 //   node pod-workload.cjs x509            first X509-SVID, then exit
 //   node pod-workload.cjs x509-hold       report every X509-SVID update until stdin closes
 //   node pod-workload.cjs token-secret    first X509-SVID, first Conjur token, then read $SECRET_ID
+//   node pod-workload.cjs fetch-loop N    N fetches on one channel, each: open FetchX509SVID, take the
+//                                         first message, cancel (py-spiffe's fetch_x509_svid), then exit
 const { createHash } = require('node:crypto');
 const https = require('node:https');
 const { readFileSync } = require('node:fs');
@@ -61,7 +63,28 @@ function getSecret(token) {
   });
 }
 
+async function fetchLoop(count) {
+  let ok = 0;
+  const failures = {};
+  for (let i = 0; i < count; i++) {
+    const call = workload.FetchX509SVID({}, header());
+    try {
+      await firstMessage(call, 'x509');
+      ok += 1;
+    } catch (e) {
+      const key = `${e.code}: ${e.details}`;
+      failures[key] = (failures[key] || 0) + 1;
+    }
+    call.cancel();
+  }
+  report({ event: 'fetch-loop', ok, failures });
+}
+
 async function main() {
+  if (mode === 'fetch-loop') {
+    await fetchLoop(Number(process.argv[3]));
+    process.exit(0);
+  }
   if (mode === 'x509-hold') {
     const call = workload.FetchX509SVID({}, header());
     call.on('data', (m) => report(describeSvid(m)));

