@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import type { ConjurHosts } from './conjur-hosts.js';
 import type { PodTemplate } from './pod-templates.js';
 import { asString, volumeNamed } from './pod-spec.js';
 import type { ContainerView, PodSpecView, VolumeView } from './pod-spec.js';
@@ -13,8 +14,13 @@ export const LOGIN_ANNOTATION = 'conjur.org/authn-login';
 export const CONJUR_SSL_DIR = '/etc/conjur/ssl';
 
 export interface PodContractOptions {
-  /** The container Conjur execs into: the Conjur host's authn-k8s/authentication-container-name. */
+  /**
+   * The container Conjur execs into: the Conjur host's authn-k8s/authentication-container-name.
+   * With `hosts`, this is only the default for hosts that do not name one.
+   */
   readonly injectionContainer: string;
+  /** The Conjur policy's hosts: each pod's target is then the one its own host names. */
+  readonly hosts?: ConjurHosts;
   /** The SPIFFE CSI driver's name, as in the CSIDriver object. */
   readonly csiDriver: string;
   /** The agent's socket on the node; its directory is what a hostPath socket volume would mount. */
@@ -32,6 +38,15 @@ const SHELL_LESS_IMAGES = [/(^|\/)distroless\//, /^cgr\.dev\/chainguard\/static(
 
 type Check = (template: PodTemplate, options: PodContractOptions) => string[];
 
+const HOST_CONTAINER_ANNOTATION = 'authn-k8s/authentication-container-name';
+
+/** The options for one pod: its injection target as its Conjur host names it, when hosts are known. */
+function forPod({ annotations }: PodTemplate, options: PodContractOptions): PodContractOptions {
+  const hostId = annotations.get(LOGIN_ANNOTATION)?.replace(/^host\//, '');
+  const named = hostId === undefined ? undefined : options.hosts?.get(hostId)?.[HOST_CONTAINER_ANNOTATION];
+  return named === undefined ? options : { ...options, injectionContainer: named };
+}
+
 function isSocketVolume(volume: VolumeView | undefined, options: PodContractOptions): boolean {
   if (volume?.type === 'csi') return asString(volume.source['driver']) === options.csiDriver;
   return volume?.type === 'hostPath' && posix.normalize(asString(volume.source['path']) ?? '') === posix.dirname(options.socketPath);
@@ -44,10 +59,11 @@ function socketMounts(spec: PodSpecView, options: PodContractOptions): { contain
   );
 }
 
-const checkAnnotation: Check = ({ annotations }) => {
+const checkAnnotation: Check = ({ annotations }, { hosts }) => {
   const login = annotations.get(LOGIN_ANNOTATION);
   if (login === undefined) return [`no ${LOGIN_ANNOTATION} annotation on the pod: it claims no Conjur host, so it gets no identity (unless the agent sets conjur.defaultLoginTemplate)`];
-  return /^host\/\S+$/.test(login) ? [] : [`${LOGIN_ANNOTATION} is "${login}": a Conjur host id is host/<id>`];
+  if (!/^host\/\S+$/.test(login)) return [`${LOGIN_ANNOTATION} is "${login}": a Conjur host id is host/<id>`];
+  return hosts === undefined || hosts.has(login.slice('host/'.length)) ? [] : [`${LOGIN_ANNOTATION} names ${login}, which the Conjur policy does not declare`];
 };
 
 const checkInjectionTarget: Check = ({ spec }, { injectionContainer: name }) => {
@@ -56,7 +72,7 @@ const checkInjectionTarget: Check = ({ spec }, { injectionContainer: name }) => 
     const where = [...spec.initContainers, ...spec.ephemeralContainers].some((c) => c.name === name) ? ` ("${name}" is an init or ephemeral container, not running when Conjur injects)` : '';
     const names = spec.containers.map((c) => `"${c.name}"`).join(', ');
     return [
-      `no container named "${name}" for Conjur to exec into${where}; the containers are ${names || 'none'}: name the target in the Conjur host's authn-k8s/authentication-container-name (and here with --container), or add a passive container with sh named "${name}"`,
+      `no container named "${name}" for Conjur to exec into${where}; the containers are ${names || 'none'}: name the target in the Conjur host's authn-k8s/authentication-container-name (tell check pod with --policy FILE or --container NAME), or add a passive container with sh named "${name}"`,
     ];
   }
   const shellLess = SHELL_LESS_IMAGES.some((pattern) => pattern.test(target.image));
@@ -104,5 +120,6 @@ const CHECKS: readonly Check[] = [checkAnnotation, checkInjectionTarget, checkSs
 
 /** What in `template` breaks the pod contract, one sentence each; empty when it holds. */
 export function checkPodContract(template: PodTemplate, options: PodContractOptions = DEFAULT_POD_CONTRACT): string[] {
-  return CHECKS.flatMap((check) => check(template, options));
+  const own = forPod(template, options);
+  return CHECKS.flatMap((check) => check(template, own));
 }

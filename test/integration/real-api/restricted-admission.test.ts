@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
-import { checkPodManifest, checkPodSecurityRestricted, podTemplatesOf } from '../../../src/pod-contract/index.js';
+import { checkPodManifest, checkPodSecurityRestricted, DEFAULT_POD_CONTRACT, parseConjurHosts, podTemplatesOf } from '../../../src/pod-contract/index.js';
 import { describeRealKube } from '../../support/real-kube/describe-real-kube.js';
 
 // daemonset/ on a real kube-apiserver (Pod Security admission on, as in every cluster since 1.25):
@@ -68,6 +69,7 @@ describeRealKube('daemonset/ on a real API server: the CSI driver component appl
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toMatch(/namespace\/spiffe-demo created/);
     expect(first.stdout).toMatch(/deployment\.apps\/example-app created/);
+    expect(first.stdout).toMatch(/job\.batch\/example-report created/);
     const labels = JSON.parse(await cluster.kubectlOk(['get', 'namespace', 'spiffe-demo', '-o', 'json'])) as Json;
     expect(labels['metadata'].labels).toMatchObject(RESTRICTED);
     expect(await cluster.kubectlOk(['apply', '-k', `${DAEMONSET}examples`])).not.toMatch(/configured|created/);
@@ -77,14 +79,15 @@ describeRealKube('daemonset/ on a real API server: the CSI driver component appl
     const { cluster } = suite;
     const examples = objectsOf(await cluster.kubectlOk(['kustomize', `${DAEMONSET}examples`]));
     const workloads = examples.filter((o) => podTemplatesOf(o).length > 0);
-    expect(workloads.map((w) => `${w['kind']}/${w['metadata'].name}`)).toEqual(['Deployment/example-app']);
+    expect(workloads.map((w) => `${w['kind']}/${w['metadata'].name}`)).toEqual(['Deployment/example-app', 'Job/example-report']);
+    const hosts = parseConjurHosts(readFileSync(`${DAEMONSET}examples/conjur-policy.yml`, 'utf8'));
     const ns = await cluster.createNamespace('restricted', RESTRICTED);
     for (const serviceAccount of examples.filter((o) => o['kind'] === 'ServiceAccount')) await cluster.createServiceAccount(ns, serviceAccount['metadata'].name);
     for (const workload of workloads) {
       const pod = podFrom(workload, `${workload['metadata'].name}-admitted`);
       const created = await cluster.kubectl(['-n', ns, 'create', '-f', '-'], { input: JSON.stringify(pod) });
       expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(checkPodManifest(JSON.stringify(pod)).problems).toEqual([]);
+      expect(checkPodManifest(JSON.stringify(pod), { ...DEFAULT_POD_CONTRACT, hosts }).problems).toEqual([]);
     }
   });
 

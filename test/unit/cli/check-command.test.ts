@@ -9,6 +9,8 @@ import { run } from './run-command.js';
 // socket) or missing a piece of the contract is named line by line, with exit 1.
 
 const EXAMPLE = fileURLToPath(new URL('../../../daemonset/examples/deployment.yaml', import.meta.url));
+const JOB = fileURLToPath(new URL('../../../daemonset/examples/job.yaml', import.meta.url));
+const POLICY = fileURLToPath(new URL('../../../daemonset/examples/conjur-policy.yml', import.meta.url));
 
 let dir: string;
 beforeAll(() => {
@@ -45,6 +47,23 @@ describe('conjur-spiffe-agent check pod', () => {
   it('accepts the target the Conjur host names with --container', async () => {
     const file = write('renamed.yaml', readFileSync(EXAMPLE, 'utf8').replace('- name: authenticator', '- name: waiter'));
     expect((await run(['check', 'pod', '--container', 'waiter', file])).code).toBe(0);
+  });
+
+  it('with --policy, takes each pod\'s target from its Conjur host: both examples pass', async () => {
+    const result = await run(['check', 'pod', '--policy', POLICY, EXAMPLE, JOB]);
+    expect(result).toEqual({
+      code: 0,
+      stdout: `${EXAMPLE}: Deployment/example-app: meets the pod contract and Pod Security restricted\n${JOB}: Job/example-report: meets the pod contract and Pod Security restricted\n`,
+      stderr: '',
+    });
+    expect((await run(['check', 'pod', JOB])).stdout).toMatch(/Job\/example-report: no container named "authenticator"/);
+  });
+
+  it('refuses a policy that is not YAML', async () => {
+    const bad = write('policy.yml', '- !host\n  id: [unclosed\n');
+    const result = await run(['check', 'pod', '--policy', bad, EXAMPLE]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^error: ${bad}: not a Conjur policy: `));
   });
 
   it('checks several files, and says when one holds no pod', async () => {

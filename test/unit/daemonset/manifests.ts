@@ -9,6 +9,7 @@ import type {
   V1Container,
   V1DaemonSet,
   V1Deployment,
+  V1Job,
   V1Namespace,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
@@ -51,6 +52,7 @@ export interface Manifests {
   exampleNamespace: V1Namespace;
   exampleServiceAccount: V1ServiceAccount;
   exampleDeployment: V1Deployment;
+  exampleJob: V1Job;
   exampleKustomization: Kustomization;
   /** The SPIFFE CSI driver component (csi-driver/). */
   csiDriver: V1CSIDriver;
@@ -105,6 +107,7 @@ export function loadManifests(): Manifests {
     exampleNamespace: get('examples/namespace.yaml'),
     exampleServiceAccount: get('examples/service-account.yaml'),
     exampleDeployment: get('examples/deployment.yaml'),
+    exampleJob: get('examples/job.yaml'),
     exampleKustomization: get('examples/kustomization.yaml'),
     csiDriver: get('csi-driver/csi-driver.yaml'),
     csiDaemonSet: get('csi-driver/daemon-set.yaml'),

@@ -41,9 +41,29 @@ export const WORKLOAD_INVARIANTS: readonly Invariant[] = [
   {
     name: 'every example pod meets the pod contract and Pod Security restricted (check pod)',
     usesConfig: false,
+    check: (m) =>
+      [m.exampleDeployment, m.exampleJob].flatMap((workload) => {
+        const host = (workload.spec?.template.metadata?.annotations?.[LOGIN_ANNOTATION] ?? '').replace(/^host\//, '');
+        const target = m.policy.hosts.get(host)?.['authn-k8s/authentication-container-name'] ?? DEFAULT_POD_CONTRACT.injectionContainer;
+        return [...checkPodManifest(JSON.stringify(workload), { ...DEFAULT_POD_CONTRACT, injectionContainer: target, csiDriver: m.csiDriver.metadata?.name ?? '' }).problems];
+      }),
+  },
+  {
+    name: "the example Job has one container, the injection target its Conjur host names, restricted to the Job's namespace and service account",
+    usesConfig: false,
     check(m) {
-      const target = m.policy.hosts.get(exampleHostId(m))?.['authn-k8s/authentication-container-name'] ?? DEFAULT_POD_CONTRACT.injectionContainer;
-      return [...checkPodManifest(JSON.stringify(m.exampleDeployment), { ...DEFAULT_POD_CONTRACT, injectionContainer: target, csiDriver: m.csiDriver.metadata?.name ?? '' }).problems];
+      const job = m.exampleJob;
+      const containers = job.spec?.template.spec?.containers ?? [];
+      const hostId = (job.spec?.template.metadata?.annotations?.[LOGIN_ANNOTATION] ?? '').replace(/^host\//, '');
+      const host = m.policy.hosts.get(hostId);
+      if (host === undefined) return [`${LOGIN_ANNOTATION} names ${hostId || 'nothing'}, which the policy does not declare`];
+      return [
+        ...expectThat(containers.length === 1 && (job.spec?.template.spec?.initContainers ?? []).length === 0, 'the Job has more than one container'),
+        ...expectThat(host['authn-k8s/authentication-container-name'] === containers[0]?.name, `authn-k8s/authentication-container-name is not the Job's container ${containers[0]?.name ?? ''}`),
+        ...expectThat(host['authn-k8s/namespace'] === job.metadata?.namespace, 'authn-k8s/namespace is not the Job namespace'),
+        ...expectThat(host['authn-k8s/service-account'] === job.spec?.template.spec?.serviceAccountName, 'authn-k8s/service-account is not the Job service account'),
+        ...expectThat(mayDo(m.policy, `host:${hostId}`, 'authenticate', `webservice:conjur/authn-k8s/${serviceIdOf(m) ?? '?'}`), 'the Job host may not authenticate'),
+      ];
     },
   },
   {

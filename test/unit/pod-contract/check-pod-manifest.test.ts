@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { stringify } from 'yaml';
-import { checkPodManifest, DEFAULT_POD_CONTRACT } from '../../../src/pod-contract/index.js';
+import { checkPodManifest, DEFAULT_POD_CONTRACT, parseConjurHosts } from '../../../src/pod-contract/index.js';
 
 // The pod contract and Pod Security `restricted` on manifests: a pod that meets both, then one
 // change per row, each of which must be named in exactly the line a user would read.
@@ -53,8 +53,8 @@ describe('checkPodManifest', () => {
   const contractCases: { name: string; change(pod: Json): void; expect: string }[] = [
     { name: 'the login annotation is missing', change: (p) => delete p['metadata'].annotations, expect: 'Pod/orders: no conjur.org/authn-login annotation on the pod: it claims no Conjur host, so it gets no identity (unless the agent sets conjur.defaultLoginTemplate)' },
     { name: 'the login annotation is not a host id', change: (p) => (p['metadata'].annotations['conjur.org/authn-login'] = 'apps/orders'), expect: 'Pod/orders: conjur.org/authn-login is "apps/orders": a Conjur host id is host/<id>' },
-    { name: 'no container has the injection target name', change: (p) => (target(p).name = 'sidecar'), expect: 'Pod/orders: no container named "authenticator" for Conjur to exec into; the containers are "app", "sidecar": name the target in the Conjur host\'s authn-k8s/authentication-container-name (and here with --container), or add a passive container with sh named "authenticator"' },
-    { name: 'the injection target is an init container', change: (p) => (p['spec'].initContainers = p['spec'].containers.splice(1, 1)), expect: 'Pod/orders: no container named "authenticator" for Conjur to exec into ("authenticator" is an init or ephemeral container, not running when Conjur injects); the containers are "app": name the target in the Conjur host\'s authn-k8s/authentication-container-name (and here with --container), or add a passive container with sh named "authenticator"' },
+    { name: 'no container has the injection target name', change: (p) => (target(p).name = 'sidecar'), expect: 'Pod/orders: no container named "authenticator" for Conjur to exec into; the containers are "app", "sidecar": name the target in the Conjur host\'s authn-k8s/authentication-container-name (tell check pod with --policy FILE or --container NAME), or add a passive container with sh named "authenticator"' },
+    { name: 'the injection target is an init container', change: (p) => (p['spec'].initContainers = p['spec'].containers.splice(1, 1)), expect: 'Pod/orders: no container named "authenticator" for Conjur to exec into ("authenticator" is an init or ephemeral container, not running when Conjur injects); the containers are "app": name the target in the Conjur host\'s authn-k8s/authentication-container-name (tell check pod with --policy FILE or --container NAME), or add a passive container with sh named "authenticator"' },
     { name: 'the injection target has no shell', change: (p) => (target(p).image = 'gcr.io/distroless/static:nonroot'), expect: 'Pod/orders: container "authenticator": image gcr.io/distroless/static:nonroot has no sh, which Conjur runs to write the certificate; name a container whose image has sh, or add a passive one that only waits' },
     { name: 'the target mounts nothing at /etc/conjur/ssl', change: (p) => (target(p).volumeMounts[0].mountPath = '/etc/ssl'), expect: 'Pod/orders: container "authenticator" mounts nothing at /etc/conjur/ssl, where Conjur writes the certificate: mount an emptyDir (medium: Memory) there' },
     { name: '/etc/conjur/ssl is not an emptyDir', change: (p) => (volume(p, 'conjur-ssl').emptyDir = undefined, volume(p, 'conjur-ssl').secret = { secretName: 'x' }), expect: 'Pod/orders: container "authenticator": /etc/conjur/ssl is a secret volume ("conjur-ssl"), not an emptyDir; the agent reads the certificate from the pod\'s emptyDir on the node' },
@@ -79,6 +79,19 @@ describe('checkPodManifest', () => {
     pod['spec'].containers = [{ ...app(pod), volumeMounts: [...app(pod).volumeMounts, ...target(pod).volumeMounts] }];
     expect(problemsOf(pod, { ...DEFAULT_POD_CONTRACT, injectionContainer: 'app' })).toEqual([]);
     expect(problemsOf(pod)[0]).toMatch(/^Pod\/orders: no container named "authenticator"/);
+  });
+
+  it("takes each pod's injection target from its own Conjur host when given the policy", () => {
+    const hosts = parseConjurHosts(['- !policy', '  id: apps', '  body:', '    - !host', '      id: orders', '      annotations:', '        authn-k8s/authentication-container-name: app', ''].join('\n'));
+    expect(hosts).toEqual(new Map([['apps/orders', { 'authn-k8s/authentication-container-name': 'app' }]]));
+    const pod = goodPod();
+    pod['spec'].containers = [{ ...app(pod), volumeMounts: [...app(pod).volumeMounts, ...target(pod).volumeMounts] }];
+    expect(problemsOf(pod, { ...DEFAULT_POD_CONTRACT, hosts })).toEqual([]);
+    pod['metadata'].annotations['conjur.org/authn-login'] = 'host/apps/unknown';
+    expect(problemsOf(pod, { ...DEFAULT_POD_CONTRACT, hosts })).toEqual([
+      'Pod/orders: conjur.org/authn-login names host/apps/unknown, which the Conjur policy does not declare',
+      expect.stringMatching(/^Pod\/orders: no container named "authenticator"/),
+    ]);
   });
 
   const restrictedCases: { name: string; change(pod: Json): void; expect: string }[] = [
