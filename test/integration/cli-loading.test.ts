@@ -78,7 +78,7 @@ describe('what each command loads', () => {
     const run = await cli(['--version']);
     expect(run.code).toBe(0);
     expect(run.loaded.some((url) => url.endsWith('/src/main.ts'))).toBe(true); // the recorder saw the entry
-    expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE, '/src/client/'])).toEqual([]);
+    expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE, '/src/client/', '/src/pod-contract/'])).toEqual([]);
   }, 40_000);
 
   it('api fetch x509 and healthcheck load the client library, and nothing of the agent', async () => {
@@ -105,6 +105,13 @@ describe('what each command loads', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/socketPath/);
     expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
+  }, 40_000);
+
+  it('check pod reads a manifest with the pod-contract folder only: no agent, gRPC, client library or Kubernetes client', async () => {
+    const run = await cli(['check', 'pod', '--policy', 'daemonset/examples/conjur-policy.yml', 'daemonset/examples/job.yaml']);
+    expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 0, stdout: 'daemonset/examples/job.yaml: Job/example-report: meets the pod contract and Pod Security restricted\n', stderr: '' });
+    expect(matching(run.loaded, ['/src/pod-contract/'])).not.toEqual([]);
+    expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE, '/src/client/'])).toEqual([]);
   }, 40_000);
 
   it('dev serves a socket without loading the Kubernetes client or the Conjur adapter', async () => {
