@@ -30,9 +30,15 @@ export type CertificateFileRead =
  * opened yet) and its type is taken from that fd; only a regular file is then opened for reading,
  * through /proc/self/fd, which reopens exactly the inode just checked (a name lookup could land
  * on a replacement). The read fills one fixed buffer of `maxBytes + 1`: one byte too many is
- * a refusal, however large the file has grown since its size was seen.
+ * a refusal, however large the file has grown since its size was seen. A caller that reads
+ * again and again (the confirm wait) passes its own `buffer`, so repeated reads reuse it.
  */
-export async function readCertificateFile(path: string, maxBytes: number = DEFAULT_MAX_CERTIFICATE_FILE_BYTES): Promise<CertificateFileRead> {
+export async function readCertificateFile(
+  path: string,
+  maxBytes: number = DEFAULT_MAX_CERTIFICATE_FILE_BYTES,
+  buffer: Buffer = Buffer.alloc(maxBytes + 1),
+): Promise<CertificateFileRead> {
+  if (buffer.length < maxBytes + 1) throw new RangeError(`a buffer of ${buffer.length} bytes cannot hold ${maxBytes} + 1`);
   let pathHandle: FileHandle;
   try {
     pathHandle = await open(path, O_PATH | constants.O_NOFOLLOW);
@@ -45,7 +51,7 @@ export async function readCertificateFile(path: string, maxBytes: number = DEFAU
     const named = await pathHandle.stat();
     if (!named.isFile()) return refused('not-a-regular-file', `is a ${typeName(named)}`);
     if (named.size > maxBytes) return refused('too-large', `is ${named.size} bytes, over the limit of ${maxBytes}`);
-    return await readReopened(pathHandle.fd, named, maxBytes);
+    return await readReopened(pathHandle.fd, named, buffer.subarray(0, maxBytes + 1));
   } catch (error) {
     return refused('unreadable', `cannot read: ${errorCode(error) ?? 'error'}`);
   } finally {
@@ -53,22 +59,26 @@ export async function readCertificateFile(path: string, maxBytes: number = DEFAU
   }
 }
 
-async function readReopened(fd: number, named: Stats, maxBytes: number): Promise<CertificateFileRead> {
+async function readReopened(fd: number, named: Stats, buffer: Buffer): Promise<CertificateFileRead> {
+  const maxBytes = buffer.length - 1;
   const handle = await open(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const opened = await handle.stat();
     if (!opened.isFile() || opened.ino !== named.ino || opened.dev !== named.dev) {
       return refused('not-a-regular-file', 'changed while it was opened');
     }
-    const buffer = Buffer.alloc(maxBytes + 1);
     let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
+    try {
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > maxBytes) return refused('too-large', `grew past the limit of ${maxBytes} bytes while it was read`);
+      return { kind: 'file', text: buffer.toString('utf8', 0, filled) };
+    } finally {
+      buffer.fill(0, 0, filled); // a reused buffer keeps nothing of what the workload wrote
     }
-    if (filled > maxBytes) return refused('too-large', `grew past the limit of ${maxBytes} bytes while it was read`);
-    return { kind: 'file', text: buffer.toString('utf8', 0, filled) };
   } finally {
     await handle.close();
   }
@@ -125,6 +135,8 @@ export function waitForFile<T>(
     let cancelTimeout = () => {};
     let done = false;
     let checking = false;
+    // One buffer for every read of this wait: the checks run one at a time.
+    const buffer = Buffer.alloc((options.maxBytes ?? DEFAULT_MAX_CERTIFICATE_FILE_BYTES) + 1);
     let again = false;
 
     const finish = (settle: () => void) => {
@@ -145,7 +157,7 @@ export function waitForFile<T>(
         do {
           again = false;
           for (const path of paths) {
-            const read = await readCertificateFile(path, options.maxBytes);
+            const read = await readCertificateFile(path, buffer.length - 1, buffer);
             if (done) return;
             if (read.kind === 'refused') options.onRefused?.(path, read);
             if (read.kind !== 'file') continue;
