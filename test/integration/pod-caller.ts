@@ -7,7 +7,7 @@ import { status } from '@grpc/grpc-js';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { StreamReader, WorkloadClient } from '../support/workload-client.js';
 import type { StreamEnd } from '../support/workload-client.js';
-import type { SimulatedNode, SimulatedPod } from '../support/simulated-node.js';
+import type { SimulatedPod } from '../support/simulated-node.js';
 import type { X509SVIDResponse__Output } from '../../src/gen/X509SVIDResponse.js';
 import type { FetchConjurTokenResponse__Output } from '../../src/gen/conjur/spiffe/v1/FetchConjurTokenResponse.js';
 
@@ -72,6 +72,14 @@ sub relay {
 }
 `;
 
+/** What the callers need of a node: a scratch directory, the agent's socket, and cgroup placement (SimulatedNode, RealApiNode). */
+export interface CallerNode {
+  readonly dirs: { readonly root: string };
+  readonly socketPath: string;
+  placeInPod(pid: number, pod: SimulatedPod): void;
+  placeOnHost(pid: number): void;
+}
+
 export interface PodCaller {
   /** The pid the agent sees (the relay process in the pod). */
   readonly pid: number;
@@ -84,7 +92,7 @@ let launches = 0;
 const launchers = new Map<PodCaller, { child: ChildProcess; exited: Promise<void> }>();
 
 /** `count` processes in `pod` (on the host when undefined), each ready to call the agent. */
-export async function openPodCallers(node: SimulatedNode, pod: SimulatedPod | undefined, count: number): Promise<PodCaller[]> {
+export async function openPodCallers(node: CallerNode, pod: SimulatedPod | undefined, count: number): Promise<PodCaller[]> {
   const dir = join(node.dirs.root, 'callers', String(++launches));
   mkdirSync(dir, { recursive: true });
   const child = spawn('perl', ['-e', LAUNCHER, dir, String(count), node.socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -113,7 +121,7 @@ export async function openPodCallers(node: SimulatedNode, pod: SimulatedPod | un
   return callers;
 }
 
-export async function openPodCaller(node: SimulatedNode, pod: SimulatedPod | undefined): Promise<PodCaller> {
+export async function openPodCaller(node: CallerNode, pod: SimulatedPod | undefined): Promise<PodCaller> {
   const [caller] = await openPodCallers(node, pod, 1);
   return caller!;
 }
