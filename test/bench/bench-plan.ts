@@ -16,6 +16,8 @@ export interface BenchPlan {
     readonly settleMs: number;
     readonly restWindowMs: number;
   };
+  /** New pods measured against the real API server and, interleaved, against the double (real-api bench). */
+  readonly realApi: { readonly samples: number; readonly spacingMs: number };
   readonly scale: {
     /** Workload pods on the node (the agent's own pod comes on top). */
     readonly pods: number;
@@ -37,6 +39,7 @@ export const FULL_PLAN: BenchPlan = {
   steadyState: { pods: 20, tokenSubscribersPerPod: 2, hours: 80 },
   sds: { samples: 1_000, warmup: 50, rounds: 10 },
   startup: { cliSamples: 10, settleMs: 3_000, restWindowMs: 20_000 },
+  realApi: { samples: 20, spacingMs: 600 },
   scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
 };
 
@@ -48,5 +51,6 @@ export const QUICK_PLAN: BenchPlan = {
   steadyState: { pods: 2, tokenSubscribersPerPod: 2, hours: 80 },
   sds: { samples: 20, warmup: 2, rounds: 2 },
   startup: { cliSamples: 1, settleMs: 100, restWindowMs: 1_000 },
+  realApi: { samples: 2, spacingMs: 600 },
   scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
 };

@@ -7,6 +7,7 @@ import { FULL_PLAN, QUICK_PLAN } from './bench-plan.js';
 import type { BenchPlan } from './bench-plan.js';
 import { benchCachedPath } from './cached-path/cached-path-bench.js';
 import { benchNewPod } from './new-pod/new-pod-bench.js';
+import { benchRealApi } from './real-api/real-api-bench.js';
 import { benchSteadyState } from './new-pod/steady-state.js';
 import { BenchNode } from './node/bench-node.js';
 import { formatTable, machineFacts } from './report.js';
@@ -20,10 +21,10 @@ import { killAllChildren } from './support/children.js';
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
 // (a smoke run), `--keep` keeps the agents' logs, `--profile` writes CPU profiles of the agent
 // processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale, sds,
-// startup).
+// startup, real-api).
 // See test/bench/README.md.
 
-export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup'] as const;
+export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup', 'real-api'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -66,6 +67,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     await run('new-pod', () => benchNewPod(plan, theNode(), dir, options.profileDir));
     await run('scale', () => benchScale(plan, theNode(), dir, progress, options.profileDir));
     await run('sds', () => benchSds(plan, theNode(), dir, progress, options.profileDir));
+    await run('real-api', () => benchRealApi(plan, progress));
   } catch (error) {
     const conjurLog = node?.node.conjur.serverLog.slice(-5) ?? [];
     if (conjurLog.length > 0) progress(`bench: last Conjur double log lines:\n  ${conjurLog.join('\n  ')}`);

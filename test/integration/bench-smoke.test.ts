@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { runAll } from '../bench/run-all.js';
+import { lookupRealKubeBinaries } from '../support/real-kube/binaries.js';
 
 // Keeps `npm run bench` from rotting: the whole bench in quick mode (tiny sample counts), in this
 // process, with its agent and client processes. It checks that every figure is produced as a
@@ -71,6 +72,8 @@ const EXPECTED_FIGURES = [
   'startup.run.rss',
   'startup.run.cpu',
   ...['version', 'healthcheck', 'fetch'].flatMap((command) => ['wall', 'cpu', 'rss'].map((figure) => `startup.image.${command}.${figure}`)),
+  // Only where the real control plane can be had (Go installed, or its binaries cached).
+  ...(lookupRealKubeBinaries().kind === 'no-go' ? [] : ['realApi.firstSvid.p50', 'realApi.firstSvid.max', 'realApi.eviction.p50', 'realApi.eviction.max']),
 ];
 
 describe('the benchmark suite', () => {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Where the real control plane's programs come from: test/real-kube/build.sh compiles etcd,
@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 // the clone (keyed by go.mod, go.sum and the script), so this finds them in milliseconds after
 // the first build. Go is the only requirement.
 
-export const BUILD_SCRIPT = fileURLToPath(new URL('../../real-kube/build.sh', import.meta.url));
+/** The checkout's root (where package.json is), from test/ or from its compiled copy in dist/test/. */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+export const BUILD_SCRIPT = join(REPO_ROOT, 'test', 'real-kube', 'build.sh');
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'real-kube', 'build.sh'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no checkout with test/real-kube/build.sh above ${from}`);
+  }
+}
 export const INSTALL_HINT = 'install Go (apt-get install golang-go), then test/real-kube/build.sh builds etcd, kube-apiserver and kubectl (about 5 minutes the first time)';
 
 export interface RealKubeBinaries {

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.js';
 import type { AgentConfig, ConfigOverrides } from '../../../src/config/index.js';
 import { startConjur } from '../../doubles/conjur.js';
@@ -19,6 +18,7 @@ import { SSL_MOUNT, SSL_VOLUME } from '../simulated-node.js';
 import type { SimulatedPod } from '../simulated-node.js';
 import { createTestCa } from '../test-ca.js';
 import type { TestCa } from '../test-ca.js';
+import { REPO_ROOT } from './binaries.js';
 import { expectOk } from './kube-http.js';
 import type { RealKubeCluster } from './real-kube-cluster.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -32,7 +32,7 @@ import { TcpProxy } from './tcp-proxy.js';
 // double reads pods, service accounts and controllers from the real API server with its own
 // service account. The agent reaches the API server through a TcpProxy the test can cut.
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { REPO_ROOT };
 export const AGENT_NAMESPACE = 'conjur-spiffe-agent';
 export const AGENT_SERVICE_ACCOUNT = 'conjur-spiffe-agent';
 const CONJUR_NAMESPACE = 'conjur';
