@@ -72,7 +72,7 @@ export const KUBE_FIELDS = {
     path: 'kubernetes.tokenFile',
     type: absolutePath,
     presence: byDefault(`${SERVICE_ACCOUNT_DIR}/token`),
-    description: 'Bearer token for the API server, in-cluster (needs get, list, watch on pods).',
+    description: 'Bearer token for the API server, in-cluster (needs get, list, watch on pods); re-read on every request once it changed, so a rotated token is used at once.',
   }),
   kubernetesCaFile: field({
     path: 'kubernetes.caFile',
