@@ -8,6 +8,8 @@ import type { Clock } from '../async/index.js';
 // client.pem is ~1.5 KiB; anything much larger is not Conjur's certificate.
 export const DEFAULT_MAX_CERTIFICATE_FILE_BYTES = 64 * 1024;
 
+const DEFAULT_MIN_CHECK_INTERVAL_MS = 20;
+
 // Linux's O_PATH, which Node does not export: an fd that names the inode without opening it, so
 // neither a device driver's open() nor a FIFO's reader side ever happens. With O_NOFOLLOW it
 // names a symlink itself instead of its target.
@@ -109,6 +111,8 @@ export interface WaitForFileOptions {
   readonly clock: Clock;
   /** Most bytes read from one file; larger files are refused. */
   readonly maxBytes?: number;
+  /** Least time between two checks, however many change events arrive; default 20 ms. */
+  readonly minCheckIntervalMs?: number;
   /** Told about every refused read (for the metric and the final error), never given content. */
   readonly onRefused?: (path: string, refusal: Extract<CertificateFileRead, { kind: 'refused' }>) => void;
 }
@@ -138,6 +142,9 @@ export function waitForFile<T>(
     // One buffer for every read of this wait: the checks run one at a time.
     const buffer = Buffer.alloc((options.maxBytes ?? DEFAULT_MAX_CERTIFICATE_FILE_BYTES) + 1);
     let again = false;
+    const minGapMs = options.minCheckIntervalMs ?? DEFAULT_MIN_CHECK_INTERVAL_MS;
+    let lastCheckAt = -Infinity;
+    let cancelDeferred: (() => void) | undefined;
 
     const finish = (settle: () => void) => {
       if (done) return;
@@ -145,35 +152,47 @@ export function waitForFile<T>(
       for (const w of watchers) w.close();
       cancelPoll();
       cancelTimeout();
+      cancelDeferred?.();
       signal.removeEventListener('abort', onAbort);
       settle();
     };
     const onAbort = () => finish(() => reject(signal.reason));
 
-    const check = async (): Promise<void> => {
+    // Change events come as fast as the workload can make them (it owns the directory): checks
+    // run one at a time, at most one per minCheckIntervalMs, so a storm costs bounded CPU.
+    const request = (): void => {
+      if (done) return;
       if (checking) return void (again = true);
+      const waitMs = lastCheckAt + minGapMs - options.clock.now();
+      if (waitMs <= 0) return void check();
+      cancelDeferred ??= options.clock.setTimer(() => {
+        cancelDeferred = undefined;
+        request();
+      }, waitMs);
+    };
+    const check = async (): Promise<void> => {
       checking = true;
+      again = false;
+      lastCheckAt = options.clock.now();
       try {
-        do {
-          again = false;
-          for (const path of paths) {
-            const read = await readCertificateFile(path, buffer.length - 1, buffer);
-            if (done) return;
-            if (read.kind === 'refused') options.onRefused?.(path, read);
-            if (read.kind !== 'file') continue;
-            const verdict = evaluate(read.text, path);
-            if (verdict.accept) return finish(() => resolve(verdict.value));
-          }
-        } while (again && !done);
+        for (const path of paths) {
+          const read = await readCertificateFile(path, buffer.length - 1, buffer);
+          if (done) return;
+          if (read.kind === 'refused') options.onRefused?.(path, read);
+          if (read.kind !== 'file') continue;
+          const verdict = evaluate(read.text, path);
+          if (verdict.accept) return finish(() => resolve(verdict.value));
+        }
       } catch (error) {
-        finish(() => reject(error));
+        return finish(() => reject(error));
       } finally {
         checking = false;
       }
+      if (again) request();
     };
     const poll = () => {
       if (done) return;
-      void check();
+      request();
       cancelPoll = options.clock.setTimer(poll, options.pollMs);
     };
 
@@ -183,7 +202,7 @@ export function waitForFile<T>(
       const names = new Set(paths.filter((p) => dirname(p) === dir).map((p) => basename(p)));
       try {
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          if (name === null || names.has(String(name))) void check();
+          if (name === null || names.has(String(name))) request();
         });
         watcher.on('error', () => watcher.close());
         watchers.push(watcher);

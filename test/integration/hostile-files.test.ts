@@ -60,6 +60,12 @@ function highWaterMiB(pid: number): number {
   return kb / 1024;
 }
 
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 function hasPython(): boolean {
   try {
     execFileSync('python3', ['-c', 'import ctypes'], { stdio: 'ignore' });
@@ -125,6 +131,8 @@ describe('A hostile pod cannot take another pod’s identity or the agent’s me
     if (!python) return console.warn('skipped: python3 (with ctypes) is needed for the inotify attacker; install python3');
     await expectHealthyPodServed(); // one ordinary issuance first: the baseline includes its cost
     const beforeMiB = agent.rssMiB();
+    const cpuBefore = cpuMs(agent.pid);
+    const startedAt = Date.now();
     const pod = newPod('attack', 'grower');
     const attacker = await startHostile(node, pod, ['grow', pod.sslDir, String(BIG_BYTES)]);
     let peakMiB = agent.rssMiB();
@@ -134,7 +142,9 @@ describe('A hostile pod cannot take another pod’s identity or the agent’s me
     } finally {
       clearInterval(sampler);
     }
+    const cpu = { cpuMs: cpuMs(agent.pid) - cpuBefore, wallMs: Date.now() - startedAt };
     const stats = JSON.parse((await attacker.stop()).at(-1)!) as { opens: number; grows: number };
+    console.log(`agent CPU during the attack: ${JSON.stringify(cpu)}; attacker: ${JSON.stringify(stats)}`);
     // Sampled every 50 ms during the attack, and the kernel's high-water mark (VmHWM) of the
     // agent's whole life, which also catches a spike between samples.
     const during = { beforeMiB, sampledPeakMiB: peakMiB, highWaterMiB: highWaterMiB(agent.pid) };

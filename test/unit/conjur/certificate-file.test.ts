@@ -126,6 +126,18 @@ describe('waitForFile', () => {
     expect(refusals[0]).toBe(`${join(dir, 'client.pem')}: not-a-regular-file`);
   });
 
+  it('checks at most once per minCheckIntervalMs however fast the workload changes the file', async () => {
+    let checks = 0;
+    const evaluate = () => (checks++, { accept: false as const });
+    const startedAt = Date.now();
+    const waiting = waitForFile([join(dir, 'client.pem')], evaluate, { ...options(400, 60_000), minCheckIntervalMs: 50 }, new AbortController().signal);
+    for (let i = 0; Date.now() - startedAt < 300; i++) await writeFile(join(dir, 'client.pem'), `junk ${i}`);
+    expect(await waiting).toBeUndefined();
+    const elapsedMs = Date.now() - startedAt;
+    expect(checks).toBeGreaterThan(0);
+    expect(checks).toBeLessThanOrEqual(Math.floor(elapsedMs / 50) + 1);
+  });
+
   it('rejects with the reason when aborted', async () => {
     const controller = new AbortController();
     const waiting = waitForFile([join(dir, 'client.pem')], acceptGood, options(5_000), controller.signal);
