@@ -15,6 +15,7 @@ import { describeError, F } from './log/index.js';
 import type { Logger } from './log/index.js';
 import { AgentMetrics, instrumentAttestor, instrumentIssuer, instrumentTokenIssuer, MetricsServer } from './metrics/index.js';
 import { addSdsService } from './sds/index.js';
+import type { BundleSet } from './spiffe/index.js';
 import { SvidCache } from './svid-cache/index.js';
 import { createWorkloadApiServer, WorkloadEndpoint } from './workload-api/index.js';
 
@@ -87,7 +88,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       account: conjurConfig.account,
       sslCertificatePem: conjurConfig.sslCertificatePem,
       requestTimeoutMs: conjurConfig.requestTimeoutMs,
-      retry: { initialMs: 500, maxMs: 5_000, maxAttempts: 4 },
+      retry: { initialMs: 100, maxMs: 1_000, maxAttempts: conjurConfig.connectAttempts },
+      maxConcurrentRequests: conjurConfig.maxConcurrentIssuances,
     },
     { clock, logger, onResponse: (endpoint, status) => metrics.conjurRequests.inc({ endpoint, status }) },
   );
@@ -95,7 +97,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     conjurConfig.bundle.kind === 'file'
       ? new FileBundleSource({ path: conjurConfig.bundle.path, trustDomain: config.trustDomain, clock, logger })
       : undefined;
-  const agentIdentity = new ConjurAgentIdentity({
+  const agentIdentity: ConjurAgentIdentity = new ConjurAgentIdentity({
     client,
     login: conjurConfig.authnLogin,
     podName: config.podName,
@@ -104,11 +106,13 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     certDir: conjurConfig.agentSslDir,
     keyType: conjurConfig.keyType,
     confirmTimeoutMs: conjurConfig.injectTimeoutMs,
-    ...(fileBundle ? { trustBundle: fileBundle } : {}),
+    // The bundle is constructed below (from the variable, it needs this identity's token).
+    trustBundle: { current: (): BundleSet | undefined => bundles.current(), subscribe: (signal: AbortSignal): AsyncIterable<BundleSet> => bundles.subscribe(signal) },
+    clockSkew: client.skew,
     clock,
     logger,
   });
-  const bundles =
+  const bundles: FileBundleSource | ConjurBundleSource =
     fileBundle ??
     new ConjurBundleSource({
       secrets: agentIdentity,
@@ -127,6 +131,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     confirmTimeoutMs: conjurConfig.injectTimeoutMs,
     maxCertificateFileBytes: conjurConfig.maxCertificateFileBytes,
     onRefusedFile: (reason) => metrics.refusedFileReads.inc({ file: 'client.pem', reason }),
+    clockSkew: client.skew,
     clock,
     logger,
   });
@@ -139,7 +144,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     options: {
       renewAtFraction: config.svid.renewAtFraction,
       renewJitterFraction: config.svid.renewJitterFraction,
-      maxConcurrentIssuances: conjurConfig.maxConcurrentIssuances,
+      failureBackoff: { initialMs: conjurConfig.retryInitialMs, maxMs: conjurConfig.retryMaxMs, refusalsBeforeDenied: conjurConfig.refusalsBeforeDenied },
       tokenRefreshBeforeExpiryMs: conjurConfig.tokenRefreshBeforeExpiryMs,
     },
   });
@@ -200,6 +205,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
       return earliest ? earliest.getTime() - clock.now() : undefined;
     },
     kubeletRequests: () => pods.stats.requests,
+    conjurClockSkewMs: () => client.skew.currentMs,
+    conjurRequestsWaiting: () => client.requestsInFlight.waiting,
     cachedPods: () => pods.stats.cachedPods,
   });
   const metricsServer = new MetricsServer(metrics, logger);

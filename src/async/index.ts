@@ -8,3 +8,4 @@ export { SingleFlight } from './single-flight.js';
 export { LatestValue } from './latest-value.js';
 export { parseDurationMs, DURATION_EXAMPLE } from './duration.js';
 export { TokenBucket } from './token-bucket.js';
+export { Semaphore } from './semaphore.js';

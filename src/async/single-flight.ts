@@ -10,6 +10,10 @@ export class SingleFlight<K, V> {
     return started;
   }
 
+  has(key: K): boolean {
+    return this.inFlight.has(key);
+  }
+
   get size(): number {
     return this.inFlight.size;
   }

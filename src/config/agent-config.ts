@@ -71,8 +71,15 @@ export interface ConjurOptions {
   readonly tokenRefreshBeforeExpiryMs: number;
   /** Most bytes read from a pod's client.pem; larger files are refused unread. */
   readonly maxCertificateFileBytes: number;
-  /** Bound on Conjur issuances in flight, so a restart on a full node does not stampede Conjur. */
+  /** Bound on Conjur requests in flight, so a restart on a full node does not stampede Conjur. */
   readonly maxConcurrentIssuances: number;
+  /** Per-identity backoff after a failed Conjur attempt: first step and cap. */
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** Consecutive empty 401s answered Unavailable before PermissionDenied. */
+  readonly refusalsBeforeDenied: number;
+  /** Attempts of one request refused or reset at the connection level. */
+  readonly connectAttempts: number;
 }
 
 /** How callers are located from /proc (attestation/cgroup). */

@@ -112,6 +112,32 @@ export const CONJUR_FIELDS = {
     path: 'conjur.maxConcurrentIssuances',
     type: positiveInteger,
     presence: byDefault(8),
-    description: 'Most SVID issuances in flight at once, so a restart on a full node does not stampede Conjur.',
+    description:
+      'Most requests to Conjur in flight at once (inject, authenticate, secrets), so a restart on a full node does not stampede Conjur; a wait for an injected certificate holds no slot, and the rest queue in arrival order.',
+  }),
+  conjurRetryInitialMs: field({
+    path: 'conjur.retryInitial',
+    type: positiveDurationMs,
+    presence: byDefault('1s'),
+    description:
+      "First backoff step after a failed Conjur attempt for one pod's identity (shared by its SVID and token streams); each step is 3× the last, ±25 %. Meanwhile a reconnecting workload gets the failure at once.",
+  }),
+  conjurRetryMaxMs: field({
+    path: 'conjur.retryMax',
+    type: positiveDurationMs,
+    presence: byDefault('3m'),
+    description: "The backoff's cap: a pod that fails forever costs Conjur at most one request per this interval; a 403 waits this long at once.",
+  }),
+  conjurRefusalsBeforeDenied: field({
+    path: 'conjur.refusalsBeforeDenied',
+    type: positiveInteger,
+    presence: byDefault(4),
+    description: 'Consecutive empty 401s from Conjur (refusal or transient exec/Kubernetes error, which Conjur does not tell apart) answered Unavailable before the workload is told PermissionDenied.',
+  }),
+  conjurConnectAttempts: field({
+    path: 'conjur.connectAttempts',
+    type: positiveInteger,
+    presence: byDefault(3),
+    description: 'Attempts of one Conjur request whose connection is refused or reset before any answer (the only retries inside a request; answers and timeouts wait for the backoff).',
   }),
 } as const;

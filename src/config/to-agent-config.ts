@@ -51,6 +51,10 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       bundle: present(derived.bundle, 'conjur.bundleVariable'),
       tokenRefreshBeforeExpiryMs: v.require(F.conjurTokenRefreshBeforeExpiryMs),
       maxConcurrentIssuances: v.require(F.conjurMaxConcurrentIssuances),
+      retryInitialMs: v.require(F.conjurRetryInitialMs),
+      retryMaxMs: v.require(F.conjurRetryMaxMs),
+      refusalsBeforeDenied: v.require(F.conjurRefusalsBeforeDenied),
+      connectAttempts: v.require(F.conjurConnectAttempts),
     },
     svid: {
       renewAtFraction: v.require(F.svidRenewAtFraction),

@@ -12,6 +12,9 @@ import { CLIENT_CERT_FILE } from './injection-target.js';
 /** The agent's own certificate and key (memory only), ready for mutual TLS. */
 export interface AgentCertificate {
   readonly credentials: ClientCredentials;
+  readonly leafDer: Buffer;
+  /** It was checked against the authn-k8s CA (at login, or once the bundle was loaded). */
+  readonly chainChecked: boolean;
   readonly notBefore: Date;
   readonly notAfter: Date;
 }
@@ -38,6 +41,8 @@ export async function loginAgent(req: AgentLoginRequest, deps: InjectionDeps, si
     const cert = await injectAndConfirm({ ...req, targetPaths: [path] }, deps, signal);
     return {
       credentials: { certPem: toPem(cert.leafDer, 'CERTIFICATE'), keyPem: cert.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+      leafDer: cert.leafDer,
+      chainChecked: req.authorities !== undefined,
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
     };

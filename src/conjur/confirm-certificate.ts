@@ -12,6 +12,8 @@ export interface ConfirmExpectation {
   /** The full host id in dot form (login with `/` → `.`). */
   readonly commonName: string;
   readonly now: number;
+  /** How far Conjur's clock is known to run ahead of ours (ms, ≥ 0): its notBefore is its "now". */
+  readonly conjurAheadMs?: number;
 }
 
 export type ConfirmResult =
@@ -19,7 +21,7 @@ export type ConfirmResult =
   | { readonly ok: false; readonly check: ConfirmCheck; readonly detail: string };
 
 // Conjur sets notBefore = its own "now" without back-dating; tolerate a little clock skew
-// between Conjur and this node. Expiry gets no tolerance.
+// between Conjur and this node, plus the skew measured from Conjur's answers. Expiry gets none.
 const NOT_BEFORE_SKEW_MS = 60_000;
 
 /**
@@ -61,10 +63,19 @@ export function confirmCertificate(pem: string, expected: ConfirmExpectation): C
   if (facts.subjectCommonName !== expected.commonName) {
     return fail('common-name', `certificate CN is ${facts.subjectCommonName}, expected ${expected.commonName}`);
   }
-  if (expected.now >= facts.notAfter.getTime() || expected.now + NOT_BEFORE_SKEW_MS < facts.notBefore.getTime()) {
+  if (expected.now >= facts.notAfter.getTime() || expected.now + NOT_BEFORE_SKEW_MS + Math.max(0, expected.conjurAheadMs ?? 0) < facts.notBefore.getTime()) {
     return fail('validity', `certificate is valid from ${facts.notBefore.toISOString()} to ${facts.notAfter.toISOString()}`);
   }
   return { ok: true, leafDer, notBefore: facts.notBefore, notAfter: facts.notAfter };
+}
+
+/** Whether a certificate (DER) was issued by one of the CA certificates: issuer name and signature. */
+export function chainsToOneOf(leafDer: Buffer, authorities: readonly Buffer[]): boolean {
+  try {
+    return issuedByOneOf(new X509Certificate(leafDer), authorities);
+  } catch {
+    return false;
+  }
 }
 
 /** Signature and issuer name both match one of the CA certificates. */

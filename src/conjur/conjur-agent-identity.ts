@@ -8,6 +8,7 @@ import type { KeyType } from '../x509/index.js';
 import type { ConjurAccessToken } from './access-token.js';
 import type { ClientCredentials } from './conjur-client.js';
 import { ConjurError } from './conjur-error.js';
+import { chainsToOneOf } from './confirm-certificate.js';
 import { loginAgent, needsLogin } from './agent-login.js';
 import type { AgentCertificate } from './agent-login.js';
 import { CONJUR_SSL_DIR } from './injection-target.js';
@@ -30,8 +31,14 @@ export interface ConjurAgentIdentityOptions {
   readonly trustDomain: TrustDomain;
   readonly certDir?: string;
   readonly keyType?: KeyType;
-  /** When known (a bundle file), the agent's own certificate is checked against the CA too. */
-  readonly trustBundle?: { current(): BundleSet | undefined };
+  /**
+   * The authn-k8s CA (a bundle file, or the Conjur variable read with this identity's token). The
+   * agent's own certificate is checked against it at login when it is loaded, and otherwise as
+   * soon as it is: a certificate that does not chain is dropped and the agent logs in again.
+   */
+  readonly trustBundle?: { current(): BundleSet | undefined; subscribe(signal: AbortSignal): AsyncIterable<BundleSet> };
+  /** Conjur's clock against ours (ConjurClient.skew): its certificates start at its now. */
+  readonly clockSkew?: { readonly currentMs: number };
   readonly refreshIntervalMs?: number;
   readonly confirmTimeoutMs?: number;
   readonly confirmPollMs?: number;
@@ -73,6 +80,8 @@ export class ConjurAgentIdentity {
   private readonly log: Logger;
   private cert: AgentCertificate | undefined;
   private failure: { since: number; reason: string } | undefined;
+  /** The certificate behind the current token failed the chain check: that token is not used. */
+  private distrusted = false;
   private wake = new AbortController();
 
   constructor(private readonly options: ConjurAgentIdentityOptions) {
@@ -82,12 +91,18 @@ export class ConjurAgentIdentity {
   }
 
   get state(): AgentIdentityState {
-    const token = this.usable(this.tokens.get(), 0);
+    const token = this.distrusted ? undefined : this.usable(this.tokens.get(), 0);
     if (this.failure) return { kind: 'failing', ...this.failure, ...(token && { tokenExpiresAt: token.expiresAt }) };
     return token ? { kind: 'ready', tokenExpiresAt: token.expiresAt } : { kind: 'starting' };
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    const watching = this.watchBundle(signal);
+    await this.loop(signal);
+    await watching;
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
     for (let failures = 0; !signal.aborted; ) {
       let delayMs: number;
       try {
@@ -109,7 +124,7 @@ export class ConjurAgentIdentity {
   /** A token valid for at least 30 s more; waits (abortably) while there is none. */
   async token(signal: AbortSignal, rejected?: ConjurAccessToken): Promise<ConjurAccessToken> {
     for await (const token of this.tokens.subscribe(signal)) {
-      const usable = token !== rejected ? this.usable(token, marginFor(token, MIN_USABLE_MS)) : undefined;
+      const usable = token !== rejected && !this.distrusted ? this.usable(token, marginFor(token, MIN_USABLE_MS)) : undefined;
       if (usable) return usable;
       this.wake.abort();
     }
@@ -127,7 +142,40 @@ export class ConjurAgentIdentity {
     }
   }
 
+  /** Checks the certificate in use against each bundle loaded (the first one arrives after the first login). */
+  private async watchBundle(signal: AbortSignal): Promise<void> {
+    const bundle = this.options.trustBundle;
+    if (!bundle) return;
+    try {
+      for await (const _ of bundle.subscribe(signal)) this.checkChain();
+    } catch {
+      // The bundle source logs its own failures; the check runs again at the next login.
+    }
+  }
+
+  private checkChain(): void {
+    const authorities = this.authorities();
+    const cert = this.cert;
+    if (!cert || cert.chainChecked || !authorities) return;
+    if (chainsToOneOf(cert.leafDer, authorities)) {
+      this.cert = { ...cert, chainChecked: true };
+      return;
+    }
+    const reason = "the agent's own certificate does not chain to the authn-k8s CA; logging in again";
+    this.log.error('Agent certificate refused', { [F.reason]: reason });
+    this.cert = undefined;
+    this.distrusted = true;
+    this.failure = { since: this.clock.now(), reason };
+    this.wake.abort();
+  }
+
+  private authorities(): readonly Buffer[] | undefined {
+    const authorities = this.options.trustBundle?.current()?.get(this.options.trustDomain.name)?.authorities;
+    return authorities && authorities.length > 0 ? authorities : undefined;
+  }
+
   private async authenticate(signal: AbortSignal): Promise<ConjurAccessToken> {
+    this.checkChain();
     const freshLogin = needsLogin(this.cert, this.clock);
     if (freshLogin) this.cert = await this.login(signal);
     let token: ConjurAccessToken;
@@ -138,6 +186,7 @@ export class ConjurAgentIdentity {
       this.cert = await this.login(signal);
       token = await this.options.client.authenticate(this.options.login, this.cert.credentials, signal);
     }
+    this.distrusted = false;
     this.tokens.set(token);
     this.log.info('Agent authenticated to Conjur', { [F.ttlMs]: token.expiresAt - this.clock.now() });
     return token;
@@ -146,9 +195,14 @@ export class ConjurAgentIdentity {
   private async login(signal: AbortSignal): Promise<AgentCertificate> {
     this.cert = undefined;
     const { options } = this;
-    const authorities = options.trustBundle?.current()?.get(options.trustDomain.name)?.authorities;
-    const request = { login: options.login, spiffeId: this.spiffeId, keyType: options.keyType ?? 'ec-p256', certDir: options.certDir ?? CONJUR_SSL_DIR, authorities };
-    const deps = { client: options.client, clock: this.clock, confirmTimeoutMs: options.confirmTimeoutMs ?? 10_000, confirmPollMs: options.confirmPollMs ?? 100 };
+    const request = { login: options.login, spiffeId: this.spiffeId, keyType: options.keyType ?? 'ec-p256', certDir: options.certDir ?? CONJUR_SSL_DIR, authorities: this.authorities() };
+    const deps = {
+      client: options.client,
+      clock: this.clock,
+      confirmTimeoutMs: options.confirmTimeoutMs ?? 10_000,
+      confirmPollMs: options.confirmPollMs ?? 100,
+      clockSkewMs: () => options.clockSkew?.currentMs ?? 0,
+    };
     const cert = await loginAgent(request, deps, signal);
     this.log.info('Agent certificate injected', { [F.spiffeId]: this.spiffeId.toString(), [F.notAfter]: cert.notAfter.toISOString() });
     return cert;

@@ -18,12 +18,18 @@ export interface ConjurErrorOptions {
   status?: number;
   /** For confirm-failed: the first check the certificate failed. */
   check?: ConfirmCheck;
+  /**
+   * The request never reached Conjur's application (connection refused or reset before any
+   * answer): the only failure the client itself retries, within one attempt.
+   */
+  connectionLevel?: boolean;
 }
 
 export class ConjurError extends Error {
   override readonly name = 'ConjurError';
   readonly status: number | undefined;
   readonly check: ConfirmCheck | undefined;
+  readonly connectionLevel: boolean;
 
   constructor(
     readonly code: ConjurErrorCode,
@@ -33,5 +39,6 @@ export class ConjurError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = options.status;
     this.check = options.check;
+    this.connectionLevel = options.connectionLevel ?? false;
   }
 }

@@ -37,6 +37,8 @@ export interface ConjurIssuerOptions {
   readonly onRefusedFile?: (reason: RefusalReason) => void;
   /** How long a caller waits for the trust bundle when none is loaded yet (start-up); default 10 s. */
   readonly bundleWaitMs?: number;
+  /** Conjur's clock against ours (ConjurClient.skew): injected certificates start at Conjur's now. */
+  readonly clockSkew?: { readonly currentMs: number };
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -83,6 +85,7 @@ export class ConjurIssuer {
           confirmPollMs: this.options.confirmPollMs ?? 100,
           ...(this.options.maxCertificateFileBytes === undefined ? {} : { maxCertificateFileBytes: this.options.maxCertificateFileBytes }),
           ...(this.options.onRefusedFile === undefined ? {} : { onRefusedFile: this.options.onRefusedFile }),
+          clockSkewMs: () => this.options.clockSkew?.currentMs ?? 0,
         },
         signal,
       );

@@ -1,4 +1,8 @@
-/** Bounded retries for one Conjur call: exponential backoff with ±50 % jitter between attempts. */
+/**
+ * Retries inside one Conjur call, for connection-level failures only (refused, reset before an
+ * answer): exponential backoff with ±50 % jitter. Answers (any status) and timeouts are never
+ * retried here; the SVID cache's per-identity backoff is the one retry layer for those.
+ */
 export interface RetryOptions {
   readonly initialMs: number;
   readonly maxMs: number;
@@ -21,11 +25,14 @@ export interface ConjurConnectionOptions {
   /** Upper bound for one HTTP exchange (connect to last body byte). */
   readonly requestTimeoutMs: number;
   readonly retry: RetryOptions;
+  /** At most this many requests to Conjur in flight at once (the rest wait in arrival order). */
+  readonly maxConcurrentRequests?: number;
 }
 
 /** The reference client's HTTP timeout is 10 s per request (protocol §12.2). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-export const DEFAULT_RETRY: RetryOptions = { initialMs: 500, maxMs: 5_000, maxAttempts: 4 };
+export const DEFAULT_RETRY: RetryOptions = { initialMs: 100, maxMs: 1_000, maxAttempts: 3 };
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 8;
 
 /** `<svc>` of `…/authn-k8s/<svc>` (trailing slashes ignored, as Rails does). */
 export function serviceIdOf(authnUrl: string): string {

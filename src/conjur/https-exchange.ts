@@ -25,21 +25,28 @@ export interface HttpsResponse {
 // Tokens are ~1 KiB and secrets small; a larger answer is a broken or hostile server.
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+// Failures before any answer that mean the request never reached Conjur's application.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
 /**
  * One HTTPS request/response, bounded by `timeoutMs` (via the Clock) and the caller's signal.
- * Transport failures and timeouts become ConjurError 'unavailable'; the caller's own abort
- * rejects with the signal's reason so cancellation is never mistaken for an outage.
+ * Transport failures and timeouts become ConjurError 'unavailable' (connection-level when no
+ * answer had started); the caller's own abort rejects with the signal's reason so cancellation is
+ * never mistaken for an outage.
  */
 export function exchange(x: HttpsExchange, signal: AbortSignal): Promise<HttpsResponse> {
   if (signal.aborted) return Promise.reject(signal.reason);
   const bounded = linkedSignal([signal], { clock: x.clock, timeoutMs: x.timeoutMs });
   return new Promise<HttpsResponse>((resolve, reject) => {
+    let answered = false;
     const fail = (cause: unknown) => {
       if (signal.aborted) return reject(signal.reason);
       if (bounded.timedOut()) return reject(new ConjurError('unavailable', `conjur did not answer within ${x.timeoutMs} ms`));
-      reject(new ConjurError('unavailable', `conjur request failed: ${describe(cause)}`, { cause }));
+      const connectionLevel = !answered && CONNECTION_CODES.has((cause as NodeJS.ErrnoException | undefined)?.code ?? '');
+      reject(new ConjurError('unavailable', `conjur request failed: ${describe(cause)}`, { cause, connectionLevel }));
     };
     const req = request(x.url, { method: x.method, headers: x.headers, agent: x.agent, signal: bounded.signal }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

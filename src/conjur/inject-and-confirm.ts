@@ -30,6 +30,8 @@ export interface InjectionDeps {
   readonly maxCertificateFileBytes?: number;
   /** Counts every refused read of a workload-writable file (the metric). */
   readonly onRefusedFile?: (reason: RefusalReason) => void;
+  /** Conjur's clock minus ours, as last measured (a certificate's notBefore is Conjur's now). */
+  readonly clockSkewMs?: () => number;
 }
 
 /** A confirmed certificate and its key. The key exists only in this process's memory. */
@@ -71,7 +73,7 @@ export async function injectAndConfirm(req: InjectionRequest, deps: InjectionDep
   const outcome = await waitForFile(
     req.targetPaths,
     (content, path) => {
-      const result = confirmCertificate(content, { ...expected, now: deps.clock.now() });
+      const result = confirmCertificate(content, { ...expected, now: deps.clock.now(), conjurAheadMs: deps.clockSkewMs?.() ?? 0 });
       if (result.ok || (result.check !== 'public-key' && result.check !== 'parse')) return { accept: true, value: { result, path } };
       last = { kind: 'rejected', failure: result, sha256: sha256(content), path };
       return { accept: false };

@@ -12,16 +12,16 @@ export interface RetryContext {
 }
 
 /**
- * Runs `attempt` until it succeeds, fails with something other than 'unavailable', or the
- * attempts are spent. Only 'unavailable' (network, timeout, 5xx) is retried: a 401/403 is an
- * answer, and asking again with the same request cannot change it.
+ * Runs `attempt` until it succeeds, fails with something other than a connection-level error,
+ * or the attempts are spent. Only a request that never reached Conjur's application is retried
+ * here: an answer (401, 500, ...) or a timeout is the caller's to pace, so retries never stack.
  */
 export async function withRetries<T>(attempt: () => Promise<T>, ctx: RetryContext, signal: AbortSignal): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof ConjurError) || error.code !== 'unavailable' || n + 1 >= ctx.retry.maxAttempts) throw error;
+      if (!(error instanceof ConjurError) || !error.connectionLevel || n + 1 >= ctx.retry.maxAttempts) throw error;
       const delayMs = backoffDelayMs(n, { initialMs: ctx.retry.initialMs, maxMs: ctx.retry.maxMs }, ctx.random);
       ctx.onRetry?.(error, n + 1, delayMs);
       await sleep(delayMs, signal, ctx.clock);

@@ -18,6 +18,8 @@ export const F = {
   url: 'url',
   ttlMs: 'ttlMs',
   elapsedMs: 'elapsedMs',
+  skewMs: 'skewMs',
+  retryInMs: 'retryInMs',
   socketPath: 'socketPath',
   notAfter: 'notAfter',
   resourceNames: 'resourceNames',
@@ -34,7 +36,9 @@ export function describeError(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    parts.push(current instanceof Error ? current.message : String(current));
+    const message = current instanceof Error ? current.message : String(current);
+    // A wrapper that repeats its cause's message adds nothing: say it once.
+    if (!parts.some((part) => part.includes(message))) parts.push(message);
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(': ');

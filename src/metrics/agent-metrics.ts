@@ -11,6 +11,10 @@ export interface MetricsProbes {
   svidExpiryHorizonMs?: () => number | undefined;
   kubeletRequests?: () => number;
   cachedPods?: () => number;
+  /** Conjur's clock minus this node's, in ms (from response Date headers and token iat). */
+  conjurClockSkewMs?: () => number;
+  /** Conjur requests waiting for a slot (conjur.maxConcurrentIssuances). */
+  conjurRequestsWaiting?: () => number;
 }
 
 /** Every metric the agent exports, in one registry (prefix `conjur_spiffe_`). */
@@ -99,6 +103,9 @@ export class AgentMetrics {
     this.probeGauge('conjur_spiffe_svid_cache_identities', 'Identities with a cached SVID', probes.cachedIdentities, registers);
     this.probeGauge('conjur_spiffe_kubelet_requests', 'GET /pods requests made to the kubelet since start', probes.kubeletRequests, registers);
     this.probeGauge('conjur_spiffe_kubelet_cached_pods', 'Pods in the kubelet pod cache', probes.cachedPods, registers);
+    const skew = probes.conjurClockSkewMs;
+    this.probeGauge("conjur_spiffe_conjur_clock_skew_seconds", "Conjur's clock minus this node's, from response Date headers and token iat", skew && (() => skew() / 1000), registers);
+    this.probeGauge('conjur_spiffe_conjur_requests_waiting', 'Conjur requests waiting for a slot (bound: conjur.maxConcurrentIssuances)', probes.conjurRequestsWaiting, registers);
     const horizon = probes.svidExpiryHorizonMs;
     this.probeGauge(
       'conjur_spiffe_svid_expiry_horizon_seconds',

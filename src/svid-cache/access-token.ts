@@ -1,6 +1,7 @@
 /**
  * A Conjur access token exactly as Conjur returned it (the JSON bytes). Never log `raw`.
- * `expiresAt` is the token's `exp` claim in milliseconds since the epoch.
+ * `issuedAt` and `expiresAt` are on this node's clock (milliseconds since the epoch): when the
+ * token was received, and that plus the token's own lifetime.
  */
 export interface AccessToken {
   readonly raw: Buffer;

@@ -3,33 +3,40 @@ import type { Clock } from '../async/index.js';
 import type { WorkloadIdentity } from '../identity/index.js';
 import type { X509Context, X509Svid } from '../spiffe/index.js';
 import type { AccessToken } from './access-token.js';
+import { FailureState } from './failure-state.js';
+import type { FailurePolicy } from './failure-state.js';
 
 /** The timers an entry may hold; each name holds at most one timer. */
 export type EntryTimer = 'x509' | 'token' | 'idle';
 
 /**
  * Everything cached for one identity key: the current SVID and token, the values subscribers
- * watch, and the entry's timers. Dropping an entry aborts its in-flight calls, cancels its timers
- * and ends its streams at once, so nothing of a lost pod survives it.
+ * watch, the failure record of each credential (shared by all the identity's streams, so a
+ * reconnecting workload cannot start a new Conjur request while the backoff runs), and the
+ * entry's timers. Dropping an entry aborts its in-flight calls, cancels its timers and ends its
+ * streams at once, so nothing of a lost pod survives it.
  */
 export class CacheEntry {
   private readonly controller = new AbortController();
   private readonly timers = new Map<EntryTimer, () => void>();
   svid: X509Svid | undefined;
-  readonly svids = new LatestValue<X509Svid>();
-  readonly contexts = new LatestValue<X509Context>();
+  /** Replaced after an issuance failure ends the X.509 streams, so later subscribers can try again. */
+  svids = new LatestValue<X509Svid>();
+  contexts = new LatestValue<X509Context>();
   token: AccessToken | undefined;
   /** Replaced after a token failure ends its streams, so later subscribers can try again. */
   tokens = new LatestValue<AccessToken>();
   x509Subscribers = 0;
   tokenSubscribers = 0;
-  issueAttempt = 0;
-  tokenAttempt = 0;
+  readonly failures: { readonly x509: FailureState; readonly token: FailureState };
 
   constructor(
     readonly identity: WorkloadIdentity,
     private readonly clock: Clock,
-  ) {}
+    policy: FailurePolicy,
+  ) {
+    this.failures = { x509: new FailureState(policy, 'x509-svid'), token: new FailureState(policy, 'access token') };
+  }
 
   get key(): string {
     return this.identity.key;
@@ -62,6 +69,10 @@ export class CacheEntry {
     this.timers.delete(name);
   }
 
+  hasTimer(name: EntryTimer): boolean {
+    return this.timers.has(name);
+  }
+
   /** Ends every stream of this entry with `error` and stops all its work. */
   drop(error: Error): void {
     this.controller.abort(error);
@@ -69,6 +80,15 @@ export class CacheEntry {
     this.svids.fail(error);
     this.contexts.fail(error);
     this.tokens.fail(error);
+  }
+
+  /** Ends the X.509 streams and those waiting for an SVID (no valid SVID is held); later subscribers start fresh. */
+  failSvids(error: Error): void {
+    this.svid = undefined;
+    this.svids.fail(error);
+    this.contexts.fail(error);
+    this.svids = new LatestValue<X509Svid>();
+    this.contexts = new LatestValue<X509Context>();
   }
 
   /** Ends only the token streams (the SVID stays), and starts a fresh value for later subscribers. */

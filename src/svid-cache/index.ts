@@ -12,3 +12,4 @@ export { DEFAULT_SVID_CACHE_OPTIONS } from './svid-cache-options.js';
 export type { SvidCacheOptions } from './svid-cache-options.js';
 export { refreshAt, tokenRefreshAt } from './refresh-schedule.js';
 export type { RenewalOptions } from './refresh-schedule.js';
+export type { FailurePolicy } from './failure-state.js';

@@ -1,8 +1,6 @@
-import { backoffDelayMs } from '../async/index.js';
-import type { BackoffOptions } from '../async/index.js';
 import type { AccessToken } from './access-token.js';
 
-// Pure scheduling arithmetic: when to renew an SVID, refresh a token, or retry after a failure.
+// Pure scheduling arithmetic: when to renew an SVID or refresh a token.
 // Times are epoch milliseconds; randomness comes in as an argument so tests can pin it.
 
 export interface RenewalOptions {
@@ -28,14 +26,6 @@ export function refreshAt(validity: { notBefore: Date; notAfter: Date }, options
 export function tokenRefreshAt(token: AccessToken, refreshBeforeMs: number): number {
   const halfLife = token.issuedAt + (token.expiresAt - token.issuedAt) / 2;
   return Math.max(token.expiresAt - refreshBeforeMs, halfLife);
-}
-
-/**
- * Delay before retry number `attempt` (0-based): backoff with jitter, but never later than the
- * moment the credential still held expires, so an outage that outlives it is noticed then.
- */
-export function retryDelayMs(attempt: number, backoff: BackoffOptions, heldUntil: number, now: number, random: () => number): number {
-  return Math.max(0, Math.min(backoffDelayMs(attempt, backoff, random), heldUntil - now));
 }
 
 export function isValidAt(validity: { notAfter: Date } | undefined, now: number): boolean {

@@ -12,7 +12,6 @@ import { CacheEntry } from './cache-entry.js';
 import { IssuanceError } from './issuance-error.js';
 import type { BundleSource, TokenIssuer, X509Issuer } from './ports.js';
 import { isValidAt } from './refresh-schedule.js';
-import { Semaphore } from './semaphore.js';
 import { SvidIssuance } from './svid-issuance.js';
 import { DEFAULT_SVID_CACHE_OPTIONS } from './svid-cache-options.js';
 import type { SvidCacheOptions } from './svid-cache-options.js';
@@ -33,7 +32,9 @@ export interface SvidCacheParams {
  * Subscribers always receive the newest X509Context (or token) first; intermediate updates may
  * be skipped; callers must not mutate what they receive. A stream ends with an IssuanceError:
  * 'evicted' or 'denied' (PermissionDenied), or 'unavailable'/'confirm-failed' when nothing valid
- * is held. Satisfies workload-api's SvidSubscriptions and TokenSubscriptions.
+ * is held. After a failure, callers get it at once (with the next attempt's time) until the
+ * identity's backoff allows the next Conjur request. Satisfies workload-api's SvidSubscriptions
+ * and TokenSubscriptions.
  */
 export class SvidCache {
   private readonly entries = new Map<string, CacheEntry>();
@@ -52,7 +53,6 @@ export class SvidCache {
       logger: params.logger.child({ [F.component]: 'svid-cache' }),
       random: params.random ?? Math.random,
       options,
-      semaphore: new Semaphore(options.maxConcurrentIssuances),
     };
     const host: EntryHost = { publish: (entry) => this.publish(entry), drop: (entry, error) => this.dropEntry(entry, error) };
     this.issuance = new SvidIssuance(params.issuer, this.deps, host);
@@ -64,8 +64,10 @@ export class SvidCache {
     const entry = this.enter(identity);
     entry.x509Subscribers++;
     try {
+      const blocked = this.demandSvid(entry);
+      if (blocked) throw blocked;
       for await (const context of entry.contexts.subscribe(signal)) {
-        // An expired SVID is never served; a re-issue is already under way (see enter).
+        // An expired SVID is never served; a re-issue is already under way (see demandSvid).
         if (isValidAt(context.svids[0], this.deps.clock.now())) yield context;
       }
     } finally {
@@ -91,9 +93,12 @@ export class SvidCache {
     const entry = this.enter(identity);
     entry.tokenSubscribers++;
     try {
+      const blocked = this.demandSvid(entry);
+      if (blocked) throw blocked;
       for await (const svid of entry.svids.subscribe(signal)) if (isValidAt(svid, this.deps.clock.now())) break;
       if (signal.aborted) return;
-      refresher.ensure(entry);
+      const tokenBlocked = refresher.ensure(entry);
+      if (tokenBlocked) throw tokenBlocked;
       for await (const token of entry.tokens.subscribe(signal)) {
         if (token.expiresAt > this.deps.clock.now()) yield token;
       }
@@ -142,11 +147,6 @@ export class SvidCache {
     return earliest;
   }
 
-  /** Issuances and token fetches running now (bounded by maxConcurrentIssuances). */
-  get callsInFlight(): number {
-    return this.deps.semaphore.inUse;
-  }
-
   /**
    * The entry for this key. Callers resolve their identity on every call, so a pod whose Conjur
    * login changed (its conjur.org/authn-login annotation) arrives with a new one: the entry
@@ -165,13 +165,17 @@ export class SvidCache {
       entry = undefined;
     }
     if (!entry) {
-      entry = new CacheEntry(identity, this.deps.clock);
+      entry = new CacheEntry(identity, this.deps.clock, this.deps.options.failureBackoff);
       this.entries.set(identity.key, entry);
     }
     entry.cancelTimer('idle');
     this.bundleFeed.start();
-    if (!isValidAt(entry.svid, this.deps.clock.now())) void this.issuance.start(entry);
     return entry;
+  }
+
+  /** Without a valid SVID: the failure to answer with while the backoff runs, else issuance starts. */
+  private demandSvid(entry: CacheEntry): IssuanceError | undefined {
+    return isValidAt(entry.svid, this.deps.clock.now()) ? undefined : this.issuance.demand(entry);
   }
 
   /** The last subscriber gone: keep the SVID (renewals go on) until the idle timeout drops it. */

@@ -7,12 +7,14 @@ import type { CacheEntry } from './cache-entry.js';
 import { IssuanceError } from './issuance-error.js';
 import type { IssuanceErrorCode } from './issuance-error.js';
 import type { X509Issuer } from './ports.js';
-import { isValidAt, refreshAt, retryDelayMs } from './refresh-schedule.js';
+import { isValidAt, refreshAt } from './refresh-schedule.js';
 
 /**
  * Issues and renews X509-SVIDs for cache entries: one issuance in flight per entry, renewal at
- * about half-life with jitter, and on failure either a backed-off retry (while the SVID held is
- * still valid: outages never take a valid SVID away) or the end of the entry's streams.
+ * about half-life with jitter. A failure is recorded in the entry's failure state: while an SVID
+ * is still valid it keeps being served (a refusal or outage never takes it away) and renewal is
+ * retried with the backoff; without one, the entry's X.509 streams end with the failure and the
+ * next attempt waits for the backoff, whoever asks meanwhile.
  */
 export class SvidIssuance {
   private readonly flights = new SingleFlight<CacheEntry, void>();
@@ -28,10 +30,24 @@ export class SvidIssuance {
     return this.flights.run(entry, () => this.issue(entry));
   }
 
+  /**
+   * For a subscriber of an entry without a valid SVID: the failure to answer with while the
+   * backoff runs (no Conjur request is made), else issuance is started (or joined).
+   */
+  demand(entry: CacheEntry): IssuanceError | undefined {
+    const blocked = entry.failures.x509.blockedError(this.deps.clock.now());
+    if (blocked) {
+      entry.failures.x509.wanted = true;
+      return blocked;
+    }
+    void this.start(entry);
+    return undefined;
+  }
+
   private async issue(entry: CacheEntry): Promise<void> {
     entry.cancelTimer('x509');
     try {
-      const svid = await this.deps.semaphore.with(entry.signal, () => this.issuer.issue(entry.identity, entry.signal));
+      const svid = await this.issuer.issue(entry.identity, entry.signal);
       if (entry.isDropped) return;
       checkIssued(entry.identity, svid);
       this.onIssued(entry, svid);
@@ -44,11 +60,13 @@ export class SvidIssuance {
   private onIssued(entry: CacheEntry, svid: X509Svid): void {
     const now = this.deps.clock.now();
     entry.svid = svid;
-    entry.issueAttempt = 0;
+    // A new certificate may also cure what failed the token (a rotated CA, say).
+    entry.failures.x509.clear();
+    entry.failures.token.clear();
     this.host.publish(entry);
-    // Never sooner than the first retry delay: an SVID that arrives already past its renewal
+    // Never sooner than the first backoff step: an SVID that arrives already past its renewal
     // point (a skewed clock, a stale certificate) must not turn into an issuance loop.
-    const renewInMs = Math.max(refreshAt(svid, this.deps.options, this.deps.random) - now, this.deps.options.retryBackoff.initialMs);
+    const renewInMs = Math.max(refreshAt(svid, this.deps.options, this.deps.random) - now, this.deps.options.failureBackoff.initialMs);
     entry.setTimer('x509', renewInMs, () => void this.start(entry));
     this.deps.logger.info('Issued X509-SVID', {
       [F.spiffeId]: svid.id.toString(),
@@ -59,15 +77,25 @@ export class SvidIssuance {
 
   private onFailed(entry: CacheEntry, error: IssuanceError): void {
     const now = this.deps.clock.now();
-    const fields = { [F.spiffeId]: entry.identity.spiffeId.toString(), [F.reason]: error.code, [F.cause]: describeError(error) };
-    if (error.code === 'denied' || error.code === 'evicted' || !entry.svid || !isValidAt(entry.svid, now)) {
-      this.deps.logger.warn('X509-SVID issuance failed', fields);
-      this.host.drop(entry, error);
+    if (error.code === 'evicted') return this.host.drop(entry, error);
+    const failures = entry.failures.x509;
+    const told = failures.record(error, now, this.deps.random);
+    const fields = { [F.spiffeId]: entry.identity.spiffeId.toString(), [F.reason]: told.code, [F.status]: error.status, [F.cause]: describeError(error), failures: failures.count };
+    const held = entry.svid;
+    if (held && isValidAt(held, now)) {
+      // Renewal: retried on the backoff, but no later than the held SVID's expiry.
+      const delayMs = Math.max(0, Math.min(failures.retryAt, held.notAfter.getTime()) - now);
+      this.deps.logger.warn('X509-SVID renewal failed; serving the current one', { ...fields, [F.retryInMs]: delayMs });
+      entry.setTimer('x509', delayMs, () => void this.start(entry));
       return;
     }
-    const delayMs = retryDelayMs(entry.issueAttempt++, this.deps.options.retryBackoff, entry.svid.notAfter.getTime(), now, this.deps.random);
-    this.deps.logger.warn('X509-SVID renewal failed; serving the current one', { ...fields, retryInMs: delayMs });
-    entry.setTimer('x509', delayMs, () => void this.start(entry));
+    this.deps.logger.warn('X509-SVID issuance failed', { ...fields, [F.retryInMs]: failures.retryAt - now });
+    entry.failSvids(told);
+    // The next attempt is made when it is due only if a workload still wants it (one asked
+    // meanwhile, or a stream is open); a workload that went away costs Conjur nothing more.
+    entry.setTimer('x509', failures.retryAt - now, () => {
+      if (failures.wanted || entry.x509Subscribers > 0 || entry.tokenSubscribers > 0) void this.start(entry);
+    });
   }
 }
 
@@ -80,13 +108,16 @@ function checkIssued(identity: WorkloadIdentity, svid: X509Svid): void {
 const ISSUER_CODES: readonly string[] = ['denied', 'unavailable', 'confirm-failed'];
 
 /**
- * Issuers are adapters and cannot import IssuanceError, so their errors are read by `code`:
- * a refusal stays a refusal (PermissionDenied); anything unknown counts as an outage.
+ * Issuers are adapters and cannot import IssuanceError, so their errors are read by shape
+ * (`code`, `status`): a refusal stays a refusal; anything unknown counts as an outage. The
+ * issuer's message is kept as it is (it names what failed; the issuer's error is the cause).
  */
 export function toIssuanceError(error: unknown): IssuanceError {
   if (error instanceof IssuanceError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : 'issuer failed';
-  if (typeof code === 'string' && ISSUER_CODES.includes(code)) return new IssuanceError(code as IssuanceErrorCode, message, { cause: error });
-  return new IssuanceError('unavailable', 'issuer failed', { cause: error });
+  const shape = (error ?? {}) as { code?: unknown; status?: unknown };
+  const status = typeof shape.status === 'number' ? shape.status : undefined;
+  if (typeof shape.code === 'string' && ISSUER_CODES.includes(shape.code) && error instanceof Error) {
+    return new IssuanceError(shape.code as IssuanceErrorCode, error.message, { cause: error.cause, status });
+  }
+  return new IssuanceError('unavailable', 'issuer failed', { cause: error, status });
 }

@@ -45,14 +45,23 @@ const FAILURES: Readonly<Record<string, CallFailure>> = {
 
 const UNEXPECTED = failure(status.INTERNAL, 'internal error', 'error', 'Unexpected error in handler');
 
+// Issuance failures whose message is written for the workload (svid-cache/failure-state.ts: what
+// Conjur answered, how often, and when the agent asks again; never a key, token or log cause).
+const TOLD_AS_IS = new Set(['IssuanceError/denied', 'IssuanceError/unavailable', 'IssuanceError/confirm-failed']);
+const MAX_DETAILS = 400;
+
 /** The one mapping from anything a handler can throw to the status a workload sees. */
 export function toGrpcStatus(error: unknown): CallFailure {
   const shape = errorShape(error);
-  return (shape && FAILURES[`${shape.name}/${shape.code}`]) ?? UNEXPECTED;
+  if (!shape) return UNEXPECTED;
+  const key = `${shape.name}/${shape.code}`;
+  const mapped = FAILURES[key] ?? UNEXPECTED;
+  if (!TOLD_AS_IS.has(key) || !shape.message) return mapped;
+  return { ...mapped, details: shape.message.slice(0, MAX_DETAILS) };
 }
 
-function errorShape(error: unknown): { name: string; code: string } | undefined {
+function errorShape(error: unknown): { name: string; code: string; message: string } | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  return typeof name === 'string' && typeof code === 'string' ? { name, code } : undefined;
+  const { name, code, message } = error as { name?: unknown; code?: unknown; message?: unknown };
+  return typeof name === 'string' && typeof code === 'string' ? { name, code, message: typeof message === 'string' ? message : '' } : undefined;
 }

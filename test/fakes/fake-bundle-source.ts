@@ -17,6 +17,10 @@ export class FakeBundleSource implements BundleSource {
     return new FakeBundleSource(bundleSetOf({ trustDomain: TrustDomain.parse(trustDomain), authorities }));
   }
 
+  current(): BundleSet | undefined {
+    return this.value.get();
+  }
+
   set(bundles: BundleSet): void {
     this.value.set(bundles);
   }

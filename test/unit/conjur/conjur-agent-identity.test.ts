@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConjurAgentIdentity } from '../../../src/conjur/index.js';
-import { TrustDomain, bundleSetOf } from '../../../src/spiffe/index.js';
+import { TrustDomain } from '../../../src/spiffe/index.js';
+import { FakeBundleSource } from '../../fakes/fake-bundle-source.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { createTestCa } from '../../support/test-ca.js';
 import type { TestCa } from '../../support/test-ca.js';
@@ -37,7 +38,7 @@ beforeEach(async () => {
     podNamespace: 'agents',
     trustDomain,
     certDir: dir,
-    trustBundle: { current: () => bundleSetOf({ trustDomain, authorities: [ca.certDer] }) },
+    trustBundle: FakeBundleSource.of('cluster.local', ca.certDer),
     confirmTimeoutMs: 1_000,
     clock,
   });

@@ -199,7 +199,7 @@ describe('ConjurClient inject', () => {
 });
 
 describe('ConjurClient fetchSecret', () => {
-  const token: ConjurAccessToken = { raw: Buffer.from('{"token":1}'), login: 'host/x', issuedAt: 0, expiresAt: 1 };
+  const token: ConjurAccessToken = { raw: Buffer.from('{"token":1}'), login: 'host/x', issuedAt: 0, expiresAt: 1, conjurIssuedAt: 0 };
 
   it('sends the token as standard base64 and returns the raw bytes', async () => {
     let seen: IncomingMessage | undefined;

@@ -73,7 +73,7 @@ export class FakeConjurClient {
     const now = this.clock.now();
     const raw = Buffer.from(JSON.stringify({ login, n: this.issued.length, iat: now }));
     this.issued.push(raw.toString());
-    return { raw, login, issuedAt: now, expiresAt: now + this.tokenTtlMs };
+    return { raw, login, issuedAt: now, expiresAt: now + this.tokenTtlMs, conjurIssuedAt: now };
   }
 
   async fetchSecret(variableId: string, token: ConjurAccessToken, signal: AbortSignal): Promise<Buffer> {

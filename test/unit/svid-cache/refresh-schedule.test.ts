@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { refreshAt, tokenRefreshAt } from '../../../src/svid-cache/index.js';
-import { retryDelayMs } from '../../../src/svid-cache/refresh-schedule.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -28,17 +27,5 @@ describe('tokenRefreshAt', () => {
 
   it('waits at least half the lifetime of a token shorter than the margin', () => {
     expect(tokenRefreshAt({ raw: Buffer.alloc(0), login: 'x', issuedAt: T0, expiresAt: T0 + 60_000 }, 120_000)).toBe(T0 + 30_000);
-  });
-});
-
-describe('retryDelayMs', () => {
-  const backoff = { initialMs: 1000, maxMs: 30_000, jitter: 0 };
-  it('backs off exponentially up to the maximum', () => {
-    expect([0, 1, 2, 10].map((n) => retryDelayMs(n, backoff, T0 + DAY_MS, T0, () => 0.5))).toEqual([1000, 2000, 4000, 30_000]);
-  });
-
-  it('retries no later than the held credential expires', () => {
-    expect(retryDelayMs(10, backoff, T0 + 5000, T0, () => 0.5)).toBe(5000);
-    expect(retryDelayMs(10, backoff, T0 - 5000, T0, () => 0.5)).toBe(0);
   });
 });

@@ -83,16 +83,17 @@ describe('SvidCache lifecycle', () => {
     cache.close();
   });
 
-  it('runs at most maxConcurrentIssuances issuances at once for 20 identities, then serves them all', async () => {
-    const { cache, issuer } = cacheSetup({ maxConcurrentIssuances: 8 });
+  // The bound on Conjur requests lives in the Conjur client (a confirm wait holds no slot), so
+  // one identity's slow issuance never queues another identity's behind it in the cache.
+  it('issues for 20 identities at once without queueing one behind another, then serves them all', async () => {
+    const { cache, issuer } = cacheSetup();
     issuer.gate.close();
     const readers = Array.from({ length: 20 }, (_, i) => new StreamReader((s) => cache.subscribe(podIdentity(i), s)));
     await settle();
-    expect(issuer.inFlight).toBe(8);
-    expect(cache.callsInFlight).toBe(8);
+    expect(issuer.inFlight).toBe(20);
     issuer.gate.open();
     await settle(20);
-    expect(issuer.maxInFlight).toBe(8);
+    expect(issuer.maxInFlight).toBe(20);
     expect(issuer.calls).toBe(20);
     expect(readers.every((r) => r.values.length === 1)).toBe(true);
     cache.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Semaphore } from '../../../src/svid-cache/semaphore.js';
+import { Semaphore } from '../../../src/async/semaphore.js';
 
 describe('Semaphore', () => {
   it('lets `limit` holders in and the rest in arrival order as slots free up', async () => {

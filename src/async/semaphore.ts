@@ -1,6 +1,6 @@
 /**
- * At most `limit` holders at a time; the rest wait in arrival order. Bounds concurrent Conjur
- * calls so that an agent restart on a full node does not send every pod's issuance at once.
+ * At most `limit` holders at a time; the rest wait in arrival order (so each waiter is served
+ * after at most the holders ahead of it: fair when each caller holds one slot at a time).
  */
 export class Semaphore {
   private held = 0;
