@@ -152,18 +152,69 @@ describe('ConjurClient inject', () => {
     expect(connections.map((c) => [c.peerCn, c.requests.length])).toEqual([[undefined, 2]]);
   });
 
-  it('retries 5xx with backoff and succeeds', async () => {
+  // One retry layer: an answer is the caller's to pace (the SVID cache's per-identity backoff).
+  it('does not retry a 5xx answer: one request, unavailable', async () => {
     let calls = 0;
-    handler = (_req, res) => res.writeHead(++calls < 3 ? 503 : 202).end();
+    handler = (_req, res) => (calls++, res.writeHead(500).end());
+    await expect(withClient(clientWith(), (c) => c.injectClientCert('csr', 'host', signal()))).rejects.toMatchObject({
+      code: 'unavailable',
+      status: 500,
+      message: 'conjur answered 500 to inject_client_cert',
+    });
+    expect(calls).toBe(1);
+  });
+
+  it('retries a connection reset before any answer, within the attempts, and succeeds', async () => {
+    let calls = 0;
+    handler = (req, res) => (++calls < 3 ? req.socket.destroy() : res.writeHead(202).end());
     await withClient(clientWith(), (c) => c.injectClientCert('csr', 'host', signal()));
     expect(calls).toBe(3);
   });
 
-  it('gives up as unavailable when the attempts are spent', async () => {
+  it('gives up as unavailable when connection-level attempts are spent', async () => {
     let calls = 0;
-    handler = (_req, res) => (calls++, res.writeHead(500).end());
-    await expect(withClient(clientWith(), (c) => c.injectClientCert('csr', 'host', signal()))).rejects.toMatchObject({ code: 'unavailable', status: 500 });
+    handler = (req) => (calls++, req.socket.destroy());
+    await expect(withClient(clientWith(), (c) => c.injectClientCert('csr', 'host', signal()))).rejects.toMatchObject({ code: 'unavailable', connectionLevel: true });
     expect(calls).toBe(3);
+  });
+
+  it('names what an empty 401 from authn-k8s can mean, once', async () => {
+    handler = (_req, res) => res.writeHead(401).end();
+    const error = await withClient(clientWith(), (c) => c.injectClientCert('csr', 'host', signal())).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'denied', status: 401, message: 'conjur answered 401 (a refusal, or an exec or kubernetes error inside conjur) to inject_client_cert' });
+  });
+
+  it('keeps at most maxConcurrentRequests requests in flight; the rest wait in arrival order', async () => {
+    const held: ServerResponse[] = [];
+    const order: string[] = [];
+    handler = (req, res) => (order.push(req.headers['host-id-prefix'] as string), held.push(res));
+    const client = clientWith({ maxConcurrentRequests: 2 });
+    try {
+      const calls = ['a', 'b', 'c', 'd', 'e'].map((p) => client.injectClientCert('csr', p, signal()));
+      await until(() => held.length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(held).toHaveLength(2);
+      expect(client.requestsInFlight).toEqual({ running: 2, waiting: 3 });
+      while (held.length < 5 || held.some((r) => !r.writableEnded)) {
+        for (const res of held) if (!res.writableEnded) res.writeHead(202).end();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await Promise.all(calls);
+      expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("measures Conjur's clock from the Date header", async () => {
+    handler = (_req, res) => res.writeHead(202, { date: new Date(Date.now() + 300_000).toUTCString() }).end();
+    const client = clientWith();
+    try {
+      await client.injectClientCert('csr', 'host', signal());
+      expect(Math.abs(client.skew.currentMs - 300_000)).toBeLessThan(5_000);
+    } finally {
+      client.close();
+    }
   });
 
   it('maps 403 to denied without retrying', async () => {
@@ -173,13 +224,16 @@ describe('ConjurClient inject', () => {
     expect(calls).toBe(1);
   });
 
-  it('times out a call that gets no answer', async () => {
-    handler = () => {};
-    const client = clientWith({ requestTimeoutMs: 100, retry: { initialMs: 1, maxMs: 1, maxAttempts: 1 } });
+  it('times out a call that gets no answer, without retrying it', async () => {
+    let calls = 0;
+    handler = () => void calls++;
+    const client = clientWith({ requestTimeoutMs: 100 });
     await expect(withClient(client, (c) => c.injectClientCert('csr', 'host', signal()))).rejects.toMatchObject({
       code: 'unavailable',
       message: 'conjur did not answer within 100 ms',
+      connectionLevel: false,
     });
+    expect(calls).toBe(1);
   });
 
   it('rejects with the caller\'s reason when the caller aborts', async () => {
@@ -215,3 +269,7 @@ describe('ConjurClient fetchSecret', () => {
     await expect(withClient(clientWith(), (c) => c.fetchSecret('x', token, signal()))).rejects.toMatchObject({ code: 'not-found' });
   });
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}

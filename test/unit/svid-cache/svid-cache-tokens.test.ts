@@ -62,9 +62,45 @@ describe('SvidCache tokens', () => {
     expect(reader.errorCode).toBe('unavailable');
     expect(x509.done).toBe(false);
     tokens.recover();
+    // While the backoff runs a reconnect gets the failure at once; after it, a fresh token.
+    const early = new StreamReader((s) => cache.subscribeToken(podIdentity(1), s));
+    await settle();
+    expect((early.error as Error).message).toMatch(/^access token: conjur is down; next attempt in \d+ s/);
+    await clock.advance(3.2 * MINUTE_MS);
     const again = new StreamReader((s) => cache.subscribeToken(podIdentity(1), s));
     await settle();
     expect(again.values).toHaveLength(1);
+    cache.close();
+  });
+
+  it('keeps a still-valid token when a refresh is refused, and a token refusal never ends the X.509 stream', async () => {
+    const { cache, tokens, clock } = cacheSetup();
+    const reader = new StreamReader((s) => cache.subscribeToken(podIdentity(1), s));
+    const x509 = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+    await settle();
+    tokens.failAlways(new IssuanceError('denied', 'conjur answered 403 to authenticate', { status: 403 }));
+    await clock.advance(7 * MINUTE_MS);
+    expect(reader.done).toBe(false);
+    expect(reader.values).toHaveLength(1);
+    await clock.advance(MINUTE_MS);
+    expect(reader.errorCode).toBe('denied');
+    expect((reader.error as Error).message).toMatch(/^access token: conjur answered 403 to authenticate; next attempt/);
+    expect(x509.done).toBe(false);
+    cache.close();
+  });
+
+  it('shares the failed SVID issuance with token subscribers: a token reconnect gets the failure at once', async () => {
+    const { cache, issuer, tokens } = cacheSetup();
+    issuer.failNext(new IssuanceError('unavailable', 'conjur answered 500 to inject_client_cert'));
+    const x509 = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+    const token = new StreamReader((s) => cache.subscribeToken(podIdentity(1), s));
+    await settle();
+    const reconnect = new StreamReader((s) => cache.subscribeToken(podIdentity(1), s));
+    await settle();
+    expect([x509.errorCode, token.errorCode, reconnect.errorCode]).toEqual(['unavailable', 'unavailable', 'unavailable']);
+    expect((reconnect.error as Error).message).toMatch(/^x509-svid: conjur answered 500 to inject_client_cert; next attempt/);
+    expect(issuer.calls).toBe(1);
+    expect(tokens.calls).toBe(0);
     cache.close();
   });
 

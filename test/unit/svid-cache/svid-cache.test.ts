@@ -6,6 +6,8 @@ import { HOUR_MS, MINUTE_MS, cacheSetup } from './cache-setup.js';
 import { podIdentity } from './identities.js';
 import { StreamReader } from './stream-reader.js';
 
+// The default cap (3 min) plus its upward jitter at random() = 0.5.
+const CAP_STEP_MS = 3 * 60 * 1000 * 1.05;
 const leafOf = (context: X509Context | undefined) => context?.svids[0]?.certChain[0];
 
 describe('SvidCache issuance', () => {
@@ -85,7 +87,7 @@ describe('SvidCache issuance', () => {
     await settle();
     expect(leafOf(late.last)).toEqual(leafOf(reader.last));
     issuer.recover();
-    await clock.advance(10_000);
+    await clock.advance(CAP_STEP_MS); // within one step of the capped backoff
     expect(reader.values).toHaveLength(2);
     cache.close();
   });
@@ -97,18 +99,35 @@ describe('SvidCache issuance', () => {
     issuer.failAlways(new IssuanceError('unavailable', 'conjur is down'));
     await clock.advance(HOUR_MS + 1000);
     expect(reader.errorCode).toBe('unavailable');
+    expect((reader.error as Error).message).toMatch(/^x509-svid: conjur is down \(\d+ failures in a row\)|^x509-svid: conjur is down; next attempt in \d+ s/);
+    // The failure is remembered while the identity is wanted; an identity nobody asks for is dropped.
+    await clock.advance(16 * MINUTE_MS);
     expect(cache.size).toBe(0);
     expect(clock.pendingTimers).toBe(0);
     cache.close();
   });
 
-  for (const code of ['unavailable', 'confirm-failed', 'denied'] as const) {
-    it(`ends waiting subscribers with '${code}' when the first issuance fails that way, and tries again for the next`, async () => {
-      const { cache, issuer } = cacheSetup();
-      issuer.failNext(new IssuanceError(code, 'no'));
+  const firstFailures = [
+    { code: 'unavailable', given: new IssuanceError('unavailable', 'conjur answered 500 to inject_client_cert'), stepMs: 1000 },
+    { code: 'confirm-failed', given: new IssuanceError('confirm-failed', 'injected certificate failed the issuer check'), stepMs: 1000 },
+    { code: 'denied', given: new IssuanceError('denied', 'conjur answered 403 to inject_client_cert', { status: 403 }), stepMs: CAP_STEP_MS },
+  ] as const;
+  for (const c of firstFailures) {
+    it(`ends waiting subscribers with '${c.code}', answers reconnects at once without issuing, and issues again after ${c.stepMs} ms`, async () => {
+      const { cache, issuer, clock } = cacheSetup();
+      issuer.failNext(c.given);
       const readers = [1, 2].map(() => new StreamReader((s) => cache.subscribe(podIdentity(1), s)));
       await settle();
-      expect(readers.map((r) => r.errorCode)).toEqual([code, code]);
+      expect(readers.map((r) => r.errorCode)).toEqual([c.code, c.code]);
+      const reconnect = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+      await settle();
+      expect(reconnect.errorCode).toBe(c.code);
+      expect((reconnect.error as Error).message).toMatch(new RegExp(`^x509-svid: ${c.given.message}; next attempt in \\d+ s \\(at \\d{4}-`));
+      expect(issuer.calls).toBe(1);
+      await clock.advance(c.stepMs - 10);
+      expect(issuer.calls).toBe(1);
+      await clock.advance(10); // the retry is made when due, because a workload asked meanwhile
+      expect(issuer.calls).toBe(2);
       const retry = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
       await settle();
       expect(retry.values).toHaveLength(1);
@@ -117,14 +136,72 @@ describe('SvidCache issuance', () => {
     });
   }
 
-  it('ends open streams with denied when a renewal is denied', async () => {
+  it('makes no attempt when the backoff ends if no workload asked meanwhile', async () => {
+    const { cache, issuer, clock } = cacheSetup();
+    issuer.failNext(new IssuanceError('unavailable', 'conjur is down'));
+    const reader = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+    await settle();
+    expect(reader.errorCode).toBe('unavailable');
+    await clock.advance(10 * MINUTE_MS);
+    expect(issuer.calls).toBe(1);
+    cache.close();
+  });
+
+  it('answers Unavailable to repeated empty 401s, then PermissionDenied after refusalsBeforeDenied in a row', async () => {
+    const { cache, issuer, clock } = cacheSetup();
+    issuer.failAlways(new IssuanceError('denied', 'conjur answered 401 to inject_client_cert', { status: 401 }));
+    const seen: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const reader = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+      await settle();
+      seen.push(`${String(reader.errorCode)} ${(reader.error as Error).message.replace(/; next attempt.*/, '')}`);
+      await clock.advance(CAP_STEP_MS);
+    }
+    const refusal = 'x509-svid: conjur answered 401 to inject_client_cert';
+    expect(seen).toEqual([
+      `unavailable ${refusal}`,
+      `unavailable ${refusal} (2 times in a row)`,
+      `unavailable ${refusal} (3 times in a row)`,
+      `denied ${refusal} (4 times in a row)`,
+      `denied ${refusal} (5 times in a row)`,
+    ]);
+    expect(issuer.calls).toBe(5);
+    cache.close();
+  });
+
+  it('costs the issuer at most 8 calls in 35 s and one per cap interval after that for an identity that fails forever, whatever the reconnect pace', async () => {
+    const { cache, issuer, clock } = cacheSetup({ failureBackoff: { initialMs: 1000, maxMs: 3 * MINUTE_MS, refusalsBeforeDenied: 4 } });
+    issuer.failAlways(new IssuanceError('unavailable', 'conjur answered 500 to inject_client_cert'));
+    const reconnectUntil = async (until: number) => {
+      while (clock.now() < until) {
+        const reader = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+        await settle();
+        expect(reader.errorCode).toBe('unavailable');
+        await clock.advance(100); // a client reconnecting 10 times a second
+      }
+    };
+    const start = clock.now();
+    await reconnectUntil(start + 35_000);
+    const firstWindow = issuer.calls;
+    await reconnectUntil(start + 35_000 + 10 * MINUTE_MS);
+    expect(firstWindow).toBeLessThanOrEqual(8);
+    expect(firstWindow).toBeGreaterThanOrEqual(4);
+    expect(issuer.calls - firstWindow).toBeLessThanOrEqual(Math.ceil((10 * MINUTE_MS) / (3 * MINUTE_MS)) + 1);
+    cache.close();
+  });
+
+  it('keeps serving a valid SVID when a renewal is refused (403), and renews once the refusal is lifted', async () => {
     const { cache, issuer, clock } = cacheSetup();
     const reader = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
     await settle();
-    issuer.failNext(new IssuanceError('denied', 'host was removed from the policy'));
+    issuer.failNext(new IssuanceError('denied', 'conjur answered 403 to inject_client_cert', { status: 403 }));
     await clock.advance(HOUR_MS / 2);
-    expect(reader.errorCode).toBe('denied');
-    expect(cache.size).toBe(0);
+    expect(reader.done).toBe(false);
+    const late = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+    await settle();
+    expect(leafOf(late.last)).toEqual(leafOf(reader.last));
+    await clock.advance(CAP_STEP_MS);
+    expect(reader.values).toHaveLength(2);
     cache.close();
   });
 

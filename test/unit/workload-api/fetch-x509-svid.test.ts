@@ -26,8 +26,8 @@ describe('FetchX509SVID handler', () => {
   const failures = [
     { name: 'attestation cannot finish', arrange: (e: TestEndpoint) => e.attestor.failWith(new AttestationError('unavailable', 'kubelet returned 503 for /pods')), code: status.UNAVAILABLE, details: 'workload attestation failed', level: 'warn' },
     { name: 'the caller is not a workload', arrange: (e: TestEndpoint) => e.attestor.failWith(new AttestationError('not-a-workload', 'process is not in a pod')), code: status.PERMISSION_DENIED, details: 'no identity issued', level: 'info' },
-    { name: 'issuance is unavailable', arrange: () => svids.failWith(new IssuanceError('unavailable', 'conjur unreachable')), code: status.UNAVAILABLE, details: 'identity issuance unavailable', level: 'warn' },
-    { name: 'Conjur denies the host', arrange: () => svids.failWith(new IssuanceError('denied', 'conjur returned 403')), code: status.PERMISSION_DENIED, details: 'no identity issued', level: 'warn' },
+    { name: 'issuance is unavailable', arrange: () => svids.failWith(new IssuanceError('unavailable', 'conjur unreachable')), code: status.UNAVAILABLE, details: 'conjur unreachable', level: 'warn' },
+    { name: 'Conjur denies the host', arrange: () => svids.failWith(new IssuanceError('denied', 'conjur answered 403')), code: status.PERMISSION_DENIED, details: 'conjur answered 403', level: 'warn' },
   ];
   for (const c of failures) {
     it(`ends with ${status[c.code]} when ${c.name}, logging the cause at ${c.level}`, async () => {
