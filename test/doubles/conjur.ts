@@ -5,7 +5,9 @@ import { LoopbackListener } from './loopback-listener.js';
 import { handleAuthenticate } from './conjur/authenticate-handler.js';
 import { FailureQueue } from './conjur/context.js';
 import type { ConjurContext, ConjurRoute, InjectionKnobs } from './conjur/context.js';
-import { sendHead, sendJson } from './conjur/http.js';
+import { FaultList, identifyAuthenticate, identifyInject } from './conjur/faults.js';
+import type { FaultAction, FaultScope, RequestIdentity, RequestRecord } from './conjur/faults.js';
+import { readBody, sendHead, sendJson } from './conjur/http.js';
 import { handleInject } from './conjur/inject-handler.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './conjur/injection.js';
 import { createConjurCa } from './conjur/issue-certificate.js';
@@ -30,6 +32,7 @@ import type { TokenJson } from './conjur/token.js';
 export type { HostOptions } from './conjur/state.js';
 export type { ConjurRoute, InjectionKnobs, InjectionMode } from './conjur/context.js';
 export type { TokenJson } from './conjur/token.js';
+export type { FaultAction, FaultScope, RequestIdentity, RequestRecord } from './conjur/faults.js';
 export { toAuthorizationHeader, SLOSILO_ALG } from './conjur/token.js';
 export { copyCertificateScript } from './conjur/injection.js';
 
@@ -50,7 +53,7 @@ export interface ConjurOptions {
   readonly podLookup?: KubeConnection;
   /** Not used: the certificate reaches the pod volume through exec (kube-exec.ts maps it). */
   readonly kubeletPodsDir?: string;
-  /** Time for certificate validity, token iat/exp and expiry checks; real time by default. */
+  /** Time for certificate validity, token iat/exp and expiry checks; real time by default (see clockOffsetMs). */
   readonly clock?: { now(): number };
   /** CONJUR_HOST_AUTHORIZATION_TOKEN_TTL (default 480, clamped to 5 h when used). */
   readonly tokenTtlSeconds?: number;
@@ -81,6 +84,25 @@ export interface ConjurDouble {
   readonly injection: InjectionKnobs;
   /** Requests received per route (failed or not). */
   readonly calls: { inject: number; authenticate: number; secrets: number };
+  /** Every inject, authenticate and secrets request in arrival order, with its pod, host and outcome. */
+  readonly requests: readonly RequestRecord[];
+  /** The requests for a pod (`namespace/name`) and/or host, optionally of one route. */
+  requestsFor(scope: FaultScope & { route?: ConjurRoute }): RequestRecord[];
+  /**
+   * Conjur's clock minus the real one (ms; negative = behind): certificate validity, token iat
+   * and exp, expiry checks and every response's Date header follow it. Read per request.
+   */
+  clockOffsetMs: number;
+  /**
+   * Requests to `route` for the scope (a pod `namespace/name`, a host, both or neither) meet
+   * `action`: a status with an empty body, a hang, or (inject) a misbehaving injection. `times`
+   * requests, Infinity by default; the first matching fault wins.
+   */
+  fault(route: ConjurRoute, action: FaultAction, scope?: FaultScope, times?: number): void;
+  /** Removes the faults of exactly this scope, or all faults (and failNext queue) without one. */
+  clearFaults(scope?: FaultScope): void;
+  /** Conjur's Kubernetes lookups find this pod gone although the kubelet and the API the agent watches still list it. */
+  setPodGone(namespace: string, name: string, gone: boolean): void;
   /** inject_client_cert requests being answered now, and the most at once (a test may reset `peak`). */
   readonly injectsInFlight: { now: number; peak: number };
   /** Why requests were refused, as Conjur would log it (`CONJ00006E ...`). */
@@ -109,7 +131,9 @@ export interface ConjurDouble {
 }
 
 export async function startConjur(options: ConjurOptions): Promise<ConjurDouble> {
-  const clock = options.clock ?? { now: () => Date.now() };
+  const baseClock = options.clock ?? { now: () => Date.now() };
+  let clockOffsetMs = 0;
+  const clock = { now: () => baseClock.now() + clockOffsetMs };
   const state = new ConjurState(options.account);
   const [serverCert, signingKey] = await Promise.all([options.ca.issueServerCert(), rsaKey(`signing:${options.account}`)]);
   const signer = new TokenSigner(options.account, signingKey);
@@ -129,6 +153,9 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
   const calls = { inject: 0, authenticate: 0, secrets: 0 };
   const injectsInFlight = { now: 0, peak: 0 };
   const failures = new FailureQueue();
+  const faults = new FaultList();
+  const requests: RequestRecord[] = [];
+  const hung = new Set<ServerResponse>();
   const injection: InjectionKnobs = { delayMs: 0, mode: 'normal' };
   let tokenTtlSeconds = options.tokenTtlSeconds ?? DEFAULT_TTL_SECONDS;
   let execTimeoutMs = options.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
@@ -153,20 +180,45 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
   };
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse) => {
+    // Rails stamps every answer with its own clock: the agent measures skew from it.
+    res.sendDate = false;
+    res.setHeader('date', new Date(clock.now()).toUTCString());
     const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
     const counted: ConjurRoute | undefined = route.kind === 'inject' || route.kind === 'authenticate' ? route.kind : route.kind === 'secret' || route.kind === 'batch-secrets' ? 'secrets' : undefined;
     if (route.kind === 'inject') {
       injectsInFlight.peak = Math.max(injectsInFlight.peak, ++injectsInFlight.now);
       res.once('close', () => void injectsInFlight.now--);
     }
+    let body: Promise<Buffer> | undefined;
+    let injectionMode = injection.mode;
     if (counted) {
       calls[counted]++;
+      let who: RequestIdentity = {};
+      if (route.kind === 'inject') {
+        body = readBody(req);
+        who = identifyInject(await body.catch(() => Buffer.alloc(0)), headerValue(req.headers['host-id-prefix']), route.serviceId);
+      } else if (route.kind === 'authenticate') {
+        who = identifyAuthenticate(req, route.login);
+      }
+      const record: RequestRecord = { route: counted, at: Date.now(), ...who, outcome: undefined };
+      requests.push(record);
+      res.once('finish', () => (record.outcome = res.statusCode));
       const status = failures.take(counted);
       if (status !== undefined) return void (req.resume(), sendHead(req, res, status));
+      const action = faults.take(counted, who);
+      if (action?.kind === 'status') return void (req.resume(), sendHead(req, res, action.status));
+      if (action?.kind === 'hang') {
+        record.outcome = 'hung';
+        req.resume();
+        hung.add(res);
+        res.once('close', () => hung.delete(res));
+        return;
+      }
+      if (action?.kind === 'injection') injectionMode = action.mode;
     }
     switch (route.kind) {
       case 'inject':
-        return handleInject(ctx, req, res, route.serviceId);
+        return handleInject(ctx, req, res, route.serviceId, body, injectionMode);
       case 'authenticate':
         return handleAuthenticate(ctx, req, res, route);
       case 'secret':
@@ -214,6 +266,23 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     },
     injection,
     calls,
+    requests,
+    requestsFor: ({ route, pod, host }) => {
+      const hostId = host === undefined ? undefined : hostIdOf(host);
+      return requests.filter((r) => (route === undefined || r.route === route) && (pod === undefined || r.pod === pod) && (hostId === undefined || r.host === hostId));
+    },
+    get clockOffsetMs() {
+      return clockOffsetMs;
+    },
+    set clockOffsetMs(value: number) {
+      clockOffsetMs = value;
+    },
+    fault: (route, action, scope, times) => faults.add(route, action, scope, times),
+    clearFaults: (scope) => {
+      faults.clear(scope);
+      if (scope === undefined) failures.clear();
+    },
+    setPodGone: (namespace, name, gone) => void (gone ? state.podsGone.add(`${namespace}/${name}`) : state.podsGone.delete(`${namespace}/${name}`)),
     injectsInFlight,
     serverLog,
     addHost: (id, hostOptions = {}) =>
@@ -238,9 +307,14 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     mintToken: (claims, header = { alg: 'conjur.org/slosilo/v2', kid: signer.kid }) => signer.sign(header, claims),
     async close() {
       closing.abort();
+      for (const res of hung) res.destroy();
       await Promise.all([...pending]);
       kubeAgent.destroy();
       await listener.close();
     },
   };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -18,14 +18,15 @@ import { authorize } from './token-middleware.js';
 
 const MINUTE_MS = 60_000;
 
-export async function handleInject(ctx: ConjurContext, req: IncomingMessage, res: ServerResponse, serviceId: string): Promise<void> {
+/** `body` is the request body when the dispatcher already read it (to scope faults); `mode` overrides ctx.injection.mode. */
+export async function handleInject(ctx: ConjurContext, req: IncomingMessage, res: ServerResponse, serviceId: string, read?: Promise<Buffer>, mode: InjectionMode = ctx.injection.mode): Promise<void> {
   const auth = authorize(req.headers.authorization, ctx.signers, ctx.now(), clientIp(req));
   if (auth.kind === 'error') return sendText(res, auth.status, auth.message);
   try {
-    const body = await readBody(req);
-    const { target, pem } = await signRequest(ctx, req, body, serviceId);
+    const body = await (read ?? readBody(req));
+    const { target, pem } = await signRequest(ctx, req, body, serviceId, mode);
     const script = copyCertificateScript(pem);
-    if (ctx.injection.mode === 'never') return sendHead(req, res, 202);
+    if (mode === 'never') return sendHead(req, res, 202);
     if (ctx.injection.delayMs > 0) {
       // the file shows up after the 202, as it may with a real (slow) exec: the agent must poll
       const later = delay(ctx.injection.delayMs, undefined, { signal: ctx.closing });
@@ -42,7 +43,7 @@ export async function handleInject(ctx: ConjurContext, req: IncomingMessage, res
   }
 }
 
-async function signRequest(ctx: ConjurContext, req: IncomingMessage, body: Buffer, serviceId: string) {
+async function signRequest(ctx: ConjurContext, req: IncomingMessage, body: Buffer, serviceId: string, mode: InjectionMode) {
   const csr = parseCsr(body);
   const prefix = headerText(req.headers['host-id-prefix']) || `host.conjur.authn-k8s.${serviceId}.apps`;
   const commonName = `${prefix}.${commonNameOf(csr.subject) ?? ''}`;
@@ -63,7 +64,7 @@ async function signRequest(ctx: ConjurContext, req: IncomingMessage, body: Buffe
     notBefore: new Date(now),
     notAfter: new Date(now + CLIENT_CERT_VALIDITY_MS),
   };
-  const der = issueClientCertificate(misbehave(ctx.injection.mode, request), ctx.injection.mode === 'other-ca' ? await ctx.otherCa() : ca);
+  const der = issueClientCertificate(misbehave(mode, request), mode === 'other-ca' ? await ctx.otherCa() : ca);
   return { target: { namespace: pod.namespace, podName: pod.podName, container }, pem: toPem(der, 'CERTIFICATE') };
 }
 

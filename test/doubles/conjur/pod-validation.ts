@@ -26,8 +26,11 @@ export async function validatePodRequest(state: ConjurState, kube: KubeLookup, r
   state.requireAccount(request.account);
   state.requireEnabled(request.serviceId);
   const host = state.requireHostMayAuthenticate(request.hostId, request.serviceId);
-  const pod = await kubeCall(() => kube.get('pods', request.pod.namespace, request.pod.podName));
+  const gone = state.podsGone.has(`${request.pod.namespace}/${request.pod.podName}`);
+  const pod = gone ? undefined : await kubeCall(() => kube.get('pods', request.pod.namespace, request.pod.podName));
   if (!pod) throw new ConjurDenial('CONJ00024E', `pod ${request.pod.podName} not found in namespace ${request.pod.namespace}`);
+  const phase = ((pod['status'] ?? {}) as { phase?: unknown }).phase;
+  if (phase !== 'Running') throw new ConjurDenial('CONJ00000E', `pod ${request.pod.podName} is not running (phase ${String(phase)})`);
   const restrictions = extractRestrictions(host.annotations, request.serviceId, request.hostId);
   validateRestrictions(restrictions);
   await kubeCall(() => checkRestrictions(restrictions, pod, request.pod, kube));

@@ -43,6 +43,11 @@ export class ConjurState {
   readonly variables = new Map<string, VariableRecord>();
   /** authn-k8s service id → enabled (listed in CONJUR_AUTHENTICATORS). Present = webservice exists. */
   readonly services = new Map<string, boolean>();
+  /**
+   * Pods (`namespace/name`) Conjur's own Kubernetes lookups see as deleted while the kubelet and
+   * the agent's API view still list them: the window in which the two disagree.
+   */
+  readonly podsGone = new Set<string>();
 
   constructor(readonly account: string) {}
 
