@@ -42,7 +42,7 @@ export function exchange(x: HttpsExchange, signal: AbortSignal): Promise<HttpsRe
     const fail = (cause: unknown) => {
       if (signal.aborted) return reject(signal.reason);
       if (bounded.timedOut()) return reject(new ConjurError('unavailable', `conjur did not answer within ${x.timeoutMs} ms`));
-      const connectionLevel = !answered && CONNECTION_CODES.has((cause as NodeJS.ErrnoException | undefined)?.code ?? '');
+      const connectionLevel = !answered && isConnectionFailure(cause);
       reject(new ConjurError('unavailable', `conjur request failed: ${describe(cause)}`, { cause, connectionLevel }));
     };
     const req = request(x.url, { method: x.method, headers: x.headers, agent: x.agent, signal: bounded.signal }, (res) => {
@@ -64,7 +64,16 @@ export function exchange(x: HttpsExchange, signal: AbortSignal): Promise<HttpsRe
   }).finally(() => bounded.dispose());
 }
 
+// Errors are read by shape: they may come from another realm (a test runner's VM context).
 function describe(cause: unknown): string {
-  if (cause instanceof Error) return (cause as NodeJS.ErrnoException).code ?? cause.message;
-  return String(cause);
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return code;
+  return typeof message === 'string' ? message : String(cause);
+}
+
+function isConnectionFailure(cause: unknown): boolean {
+  const { code, message } = (cause ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return CONNECTION_CODES.has(code);
+  // A TLS handshake cut by the peer is reported without a code.
+  return typeof message === 'string' && /socket disconnected before secure TLS connection|socket hang up/i.test(message);
 }

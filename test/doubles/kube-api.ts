@@ -47,6 +47,8 @@ export interface KubeApiDouble {
   setToken(token: string): void;
   /** The next `times` requests (whose path matches `pathPattern`, if given) get `status` as a Status error. */
   failNext(status: number, times?: number, pathPattern?: RegExp): void;
+  /** Drops the failures failNext queued. */
+  clearFailures(): void;
   /** Requests (whose path and query match `match`, if given) are answered only after `ms`. */
   setDelayMs(ms: number, match?: RegExp): void;
   /** Down: every open connection is destroyed, and new ones as soon as they connect. */
@@ -114,6 +116,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApiDoub
     deleteObject: (apiPath) => void routes.objects.delete(normalizePath(apiPath)),
     setToken: (next) => (token = next),
     failNext: (status, times = 1, pattern) => failures.push(...Array.from({ length: times }, () => ({ status, pattern }))),
+    clearFailures: () => void failures.splice(0),
     setDelayMs: (ms, match) => (delay = { ms, match }),
     setDown: (value) => listener.setDown(value),
     dropWatches: () => watches.endAll(),
