@@ -18,6 +18,8 @@ export interface BenchPlan {
   };
   /** New pods measured against the real API server and, interleaved, against the double (real-api bench). */
   readonly realApi: { readonly samples: number; readonly spacingMs: number };
+  /** Agent time after the first 35 s over which a failing pod's Conjur requests are counted (accelerated clock). */
+  readonly conjurFailures: { readonly laterMs: number };
   readonly scale: {
     /** Workload pods on the node (the agent's own pod comes on top). */
     readonly pods: number;
@@ -40,6 +42,7 @@ export const FULL_PLAN: BenchPlan = {
   sds: { samples: 1_000, warmup: 50, rounds: 10 },
   startup: { cliSamples: 10, settleMs: 3_000, restWindowMs: 20_000 },
   realApi: { samples: 20, spacingMs: 600 },
+  conjurFailures: { laterMs: 10 * 60_000 },
   scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
 };
 
@@ -52,5 +55,6 @@ export const QUICK_PLAN: BenchPlan = {
   sds: { samples: 20, warmup: 2, rounds: 2 },
   startup: { cliSamples: 1, settleMs: 100, restWindowMs: 1_000 },
   realApi: { samples: 2, spacingMs: 600 },
+  conjurFailures: { laterMs: 60_000 },
   scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
 };

@@ -6,6 +6,7 @@ import { benchAttestation } from './attestation/attestation-bench.js';
 import { FULL_PLAN, QUICK_PLAN } from './bench-plan.js';
 import type { BenchPlan } from './bench-plan.js';
 import { benchCachedPath } from './cached-path/cached-path-bench.js';
+import { benchConjurFailures } from './conjur-failures/conjur-failures-bench.js';
 import { benchNewPod } from './new-pod/new-pod-bench.js';
 import { benchRealApi } from './real-api/real-api-bench.js';
 import { benchSteadyState } from './new-pod/steady-state.js';
@@ -21,10 +22,9 @@ import { killAllChildren } from './support/children.js';
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
 // (a smoke run), `--keep` keeps the agents' logs, `--profile` writes CPU profiles of the agent
 // processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale, sds,
-// startup, real-api).
-// See test/bench/README.md.
+// startup, real-api, conjur-failures). See test/bench/README.md.
 
-export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup', 'real-api'] as const;
+export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup', 'real-api', 'conjur-failures'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -58,6 +58,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     await run('steady-state', () => benchSteadyState(plan));
     // Before the 250-pod node starts: the start-up figures want a quiet machine and a node of their own.
     await run('startup', () => benchStartup(plan, dir, progress, options.profileDir));
+    await run('conjur-failures', () => benchConjurFailures(plan));
     if (['attestation', 'new-pod', 'scale', 'sds'].some((b) => wanted.has(b as BenchName))) {
       progress(`bench: starting a simulated node with ${plan.scale.pods} pods`);
       node = await BenchNode.start(plan.scale.pods);

@@ -19,6 +19,7 @@ import type { LogRecord } from '../support/workload-endpoint-fixture.js';
 // left nothing behind when it closed.
 
 export { eventually };
+export { JumpClock } from '../support/jump-clock.js';
 export type { LogRecord } from '../support/workload-endpoint-fixture.js';
 
 export interface RecordedAgent {
@@ -127,41 +128,4 @@ function derLength(der: Buffer, offset: number): number {
   let length = 0;
   for (let i = 0; i < bytes; i++) length = length * 256 + (der[offset + 2 + i] ?? 0);
   return 2 + bytes + length;
-}
-
-/** A Clock that runs in real time but can also jump ahead, firing the timers the jump passes. */
-export class JumpClock implements Clock {
-  private offsetMs = 0;
-  private readonly timers = new Set<{ at: number; fn: () => void; handle: NodeJS.Timeout }>();
-
-  now(): number {
-    return Date.now() + this.offsetMs;
-  }
-
-  setTimer(fn: () => void, ms: number): () => void {
-    const timer = { at: this.now() + Math.max(0, ms), fn, handle: undefined as unknown as NodeJS.Timeout };
-    this.arm(timer);
-    this.timers.add(timer);
-    return () => {
-      clearTimeout(timer.handle);
-      this.timers.delete(timer);
-    };
-  }
-
-  /** Moves time forward by `ms`: timers now due fire at once, the others are re-armed for what is left. */
-  jump(ms: number): void {
-    this.offsetMs += ms;
-    for (const timer of [...this.timers]) {
-      clearTimeout(timer.handle);
-      this.arm(timer);
-    }
-  }
-
-  private arm(timer: { at: number; fn: () => void; handle: NodeJS.Timeout }): void {
-    timer.handle = setTimeout(() => {
-      this.timers.delete(timer);
-      timer.fn();
-    }, Math.max(0, timer.at - this.now()));
-    timer.handle.unref();
-  }
 }

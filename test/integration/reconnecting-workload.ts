@@ -1,6 +1,6 @@
 import type { X509SVIDResponse__Output } from '../../src/gen/X509SVIDResponse.js';
 import type { FetchConjurTokenResponse__Output } from '../../src/gen/conjur/spiffe/v1/FetchConjurTokenResponse.js';
-import type { JumpClock } from './e2e-harness.js';
+import type { JumpClock } from '../support/jump-clock.js';
 import { firstToken, firstX509 } from './pod-caller.js';
 import type { Outcome, PodCaller } from './pod-caller.js';
 
@@ -49,16 +49,17 @@ export async function reconnectUntil(
 }
 
 /**
- * Waits for `pending` while the agent's time goes on (a second every 30 ms of real time), so a
- * request that hangs until the agent's timeout does not make the test wait for it in real time.
+ * Waits for `pending`; after a second of real time, the agent's time goes on five times faster
+ * (250 ms every 50 ms), so a request that hangs until the agent's 10 s timeout costs about 3 s,
+ * while an answer that is merely slow on a loaded machine does not reach that timeout.
  */
 async function whileTimePasses<T extends object>(clock: JumpClock, pending: Promise<T>): Promise<T> {
   let settled = false;
   void pending.finally(() => (settled = true)).catch(() => undefined);
-  for (let i = 0; i < 20 && !settled; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let i = 0; i < 40 && !settled; i++) await new Promise((resolve) => setTimeout(resolve, 25));
   while (!settled) {
-    clock.jump(1000);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    clock.jump(250);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return pending;
 }

@@ -16,7 +16,6 @@ import type { PodCaller } from './pod-caller.js';
 // case fails closed: the workload gets no SVID, the operator gets one clear log line saying what
 // failed (never key material), and the pod's cache entry is gone so the next caller starts over.
 
-const UNAVAILABLE = `${status.UNAVAILABLE}: identity issuance unavailable`;
 const DENIED = `${status.PERMISSION_DENIED}: no identity issued`;
 
 describe('Fail-closed issuance over the Workload API socket', () => {
@@ -63,7 +62,7 @@ describe('Fail-closed issuance over the Workload API socket', () => {
       node.conjur.injection.mode = c.mode;
       const pod = newPod();
       const identities = agent.cache.size;
-      expect(describeOutcome(await firstX509(await caller(pod)))).toBe(UNAVAILABLE);
+      expect(describeOutcome(await firstX509(await caller(pod)))).toMatch(new RegExp(`^${status.UNAVAILABLE}: x509-svid: injected certificate failed the ${c.check} check: .+; next attempt in \\d+ s`));
       // Conjur did write a certificate into the pod; the agent refused it.
       expect(existsSync(join(pod.sslDir, 'client.pem'))).toBe(true);
       expect(linesOf(logs, 'X509-SVID issuance failed', { component: 'conjur-issuer', podUid: pod.uid, reason: c.check, cause: c.detail })).toEqual([
@@ -78,7 +77,7 @@ describe('Fail-closed issuance over the Workload API socket', () => {
     node.conjur.injection.mode = 'never';
     const pod = newPod();
     const startedAt = Date.now();
-    expect(describeOutcome(await firstX509(await caller(pod)))).toBe(UNAVAILABLE);
+    expect(describeOutcome(await firstX509(await caller(pod)))).toMatch(new RegExp(`^${status.UNAVAILABLE}: x509-svid: injected certificate did not arrive within 1000 ms; next attempt in \\d+ s`));
     expect(Date.now() - startedAt).toBeLessThan(4_000);
     expect(existsSync(join(pod.sslDir, 'client.pem'))).toBe(false);
     expect(linesOf(logs, 'X509-SVID issuance failed', { component: 'conjur-issuer', podUid: pod.uid, reason: 'unavailable', cause: /did not arrive within 1000 ms/ })).toEqual([
@@ -86,12 +85,18 @@ describe('Fail-closed issuance over the Workload API socket', () => {
     ]);
   });
 
-  for (const refusal of [401, 403]) {
-    it(`answers PermissionDenied when Conjur refuses the injection with ${refusal}, and logs the host and status`, async () => {
+  // An empty 401 may be transient (exec or Kubernetes errors inside Conjur): Unavailable until it
+  // repeats (conjur-failures.test.ts); a 403 (no authenticate privilege) is PermissionDenied at once.
+  const refusals = [
+    { status: 401, told: /^14: x509-svid: conjur answered 401 \(a refusal, or an exec or kubernetes error inside conjur\) to inject_client_cert; next attempt in \d+ s/ },
+    { status: 403, told: /^7: x509-svid: conjur answered 403 \(the host lacks the authenticate privilege\) to inject_client_cert; next attempt in 1[89]\d s/ },
+  ];
+  for (const { status: refusal, told } of refusals) {
+    it(`answers ${refusal === 401 ? 'Unavailable' : 'PermissionDenied'} naming the refusal when Conjur refuses the injection with ${refusal}, and logs the host and status`, async () => {
       node.conjur.failNext('inject', refusal);
       const pod = newPod();
       const injects = node.conjur.calls.inject;
-      expect(describeOutcome(await firstX509(await caller(pod)))).toBe(DENIED);
+      expect(describeOutcome(await firstX509(await caller(pod)))).toMatch(told);
       expect(node.conjur.calls.inject - injects).toBe(1); // a refusal is an answer: not retried
       expect(linesOf(logs, 'X509-SVID issuance failed', { component: 'conjur-issuer', hostId: pod.login, status: refusal, reason: 'denied' })).toEqual([
         expect.objectContaining({ level: 'warn' }),
