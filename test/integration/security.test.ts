@@ -69,7 +69,8 @@ describe('Fail-closed issuance over the Workload API socket', () => {
         expect.objectContaining({ level: 'error' }),
       ]);
       expect(linesOf(logs, 'Issued X509-SVID', { spiffeId: pod.spiffeId })).toHaveLength(0);
-      expect(agent.cache.size).toBe(identities);
+      // The identity stays known only for its failure state (the backoff); it holds no credential.
+      expect(agent.cache.size).toBe(identities + 1);
     });
   }
 
