@@ -2,6 +2,7 @@ import { connect as connectHttp2 } from 'node:http2';
 import type { ClientHttp2Session } from 'node:http2';
 import { createRequire } from 'node:module';
 import { connect as connectSocket } from 'node:net';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -15,7 +16,8 @@ import type { ConjurTokenServiceClient } from '../../src/gen/conjur/spiffe/v1/Co
 // A small Workload API client for tests, built independently of src/ (its own proto loading),
 // so the server is checked against what a client actually sends and receives.
 
-const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+// From the sources (test/support) or from the bench's build (dist/test/support).
+const PROTO_DIR = [new URL('../../proto/', import.meta.url), new URL('../../../proto/', import.meta.url)].map((u) => fileURLToPath(u)).find((dir) => existsSync(dir))!;
 const REFLECTION_PROTO = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
