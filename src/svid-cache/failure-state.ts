@@ -57,7 +57,8 @@ export class FailureState {
     const final = error.code === 'denied' && !refused;
     const delayMs = final ? this.capDelay(random) : this.delay(random);
     const code = final || (refused && this.refusals >= this.policy.refusalsBeforeDenied) ? 'denied' : error.code === 'denied' ? 'unavailable' : error.code;
-    const reason = refused && this.refusals > 1 ? `${error.message} (${this.refusals} times in a row)` : error.message;
+    const said = withoutNodePaths(error.message);
+    const reason = refused && this.refusals > 1 ? `${said} (${this.refusals} times in a row)` : said;
     const retryAt = now + delayMs;
     this.last = { error: new IssuanceError(code, `${this.what}: ${reason}`, { cause: error, status: error.status }), reason, retryAt };
     this.wanted = false;
@@ -91,4 +92,12 @@ export class FailureState {
   private capDelay(random: () => number): number {
     return Math.round(this.policy.maxMs * (1 + 0.1 * random()));
   }
+}
+
+/**
+ * The workload is told which file was refused, not where the node keeps its pods' volumes: an
+ * absolute path becomes its last segment (a URI such as spiffe://… is not a path here).
+ */
+function withoutNodePaths(message: string): string {
+  return message.replace(/(^|\s)\/[^\s]*\/([^/\s]+)/g, '$1$2');
 }

@@ -228,3 +228,23 @@ describe('SvidCache issuance', () => {
     cache.close();
   });
 });
+
+describe('SvidCache failure messages', () => {
+  it('tells the workload which file was refused, never where the node keeps pod volumes', async () => {
+    const { cache, issuer } = cacheSetup();
+    issuer.failNext(new IssuanceError('unavailable', 'injected certificate did not arrive within 3000 ms; /var/lib/kubelet/pods/uid/volumes/kubernetes.io~empty-dir/ssl/client.pem was refused: it is a fifo'));
+    const reader = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+    await settle();
+    expect((reader.error as Error).message).toMatch(/^x509-svid: injected certificate did not arrive within 3000 ms; client\.pem was refused: it is a fifo; next attempt in 1 s/);
+    cache.close();
+  });
+
+  it('keeps SPIFFE IDs in a message whole', async () => {
+    const { cache, issuer } = cacheSetup();
+    issuer.failNext(new IssuanceError('confirm-failed', 'certificate URI SANs are [spiffe://example.org/ns/a-impostor], expected spiffe://example.org/ns/a'));
+    const reader = new StreamReader((s) => cache.subscribe(podIdentity(1), s));
+    await settle();
+    expect((reader.error as Error).message).toContain('[spiffe://example.org/ns/a-impostor], expected spiffe://example.org/ns/a;');
+    cache.close();
+  });
+});
