@@ -43,11 +43,12 @@ export async function benchConjurFailures(plan: BenchPlan): Promise<Figure[]> {
       const inLater = requests() - inFirst;
       const reconnects = first.statuses.length + later.statuses.length;
 
-      const namedAt = nextAttemptAt(later.statuses.at(-1) ?? '') ?? clock.now();
       const clearedAt = clock.now();
       node.conjur.clearFaults(scope);
       const recovered = await reconnectUntil(workload, clock, 'x509', clearedAt + 2 * CAP_MS);
       const recoveryMs = (recovered.messageAt ?? Number.NaN) - clearedAt;
+      // The next attempt as the agent named it to the first reconnect after the clear.
+      const namedAt = recovered.statuses.length > 0 ? (nextAttemptAt(recovered.statuses[0]!) ?? Number.NaN) : clearedAt;
       const stepLeftMs = Math.max(0, namedAt - clearedAt);
       const laterBudget = Math.ceil(laterMs / CAP_MS);
       const reconnectDelayMs = RECONNECT_DELAYS_MS.at(-1)!;
