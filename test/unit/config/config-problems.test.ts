@@ -28,6 +28,14 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: 'refuses two SDS resource names that are the same, and one shaped like a SPIFFE ID',
+    overrides: { 'sds.defaultBundleName': 'default', 'sds.defaultAllBundlesName': 'spiffe://cluster.local' },
+    expect: [
+      'sds.defaultBundleName: is "default", the same as sds.defaultSvidName',
+      'sds.defaultAllBundlesName: must not start with spiffe:// (SPIFFE IDs and trust domain IDs already name their own secrets)',
+    ],
+  },
+  {
     name: 'names the missing Conjur URL and both ways to set it',
     env: { CONJUR_APPLIANCE_URL: undefined },
     expect: ['conjur.applianceUrl: missing (set CONJUR_APPLIANCE_URL or conjur.applianceUrl)'],

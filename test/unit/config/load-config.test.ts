@@ -20,6 +20,7 @@ describe('loadConfig', () => {
     expect(config.kubelet).toMatchObject({ readOnlyPort: false, insecureSkipTlsVerify: false, minRequestIntervalMs: 500, newContainerWaitMs: 10_000, requestTimeoutMs: 10_000 });
     expect(config.conjur).toMatchObject({ keyType: 'ec-p256', injectTimeoutMs: 10_000, tokenRefreshBeforeExpiryMs: 120_000, maxConcurrentIssuances: 8, defaultLoginTemplate: undefined });
     expect(config.svid).toEqual({ renewAtFraction: 0.5, renewJitterFraction: 0.1 });
+    expect(config.sds).toEqual({ defaultSvidName: 'default', defaultBundleName: 'ROOTCA', defaultAllBundlesName: 'ALL', disableSpiffeCertValidation: false });
     expect(config.metrics.listen).toEqual({ host: '127.0.0.1', port: 9090 });
     expect(config.health.listen).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(config.log).toEqual({ level: 'info', debugComponents: [] });
