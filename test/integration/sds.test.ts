@@ -128,6 +128,12 @@ describe('Envoy SDS on the Workload API socket', () => {
     const nackLog = t.logs.find((r) => r.message === 'Client rejected secrets');
     expect(nackLog?.level).toBe('warn');
     expect(nackLog?.fields).toMatchObject({ reason: 'Failed to load certificate chain', versionInfo: first.versionInfo, resourceNames: ['default'] });
+    // Every SDS log line so far (debug included): no key material, in PEM or in base64.
+    const keyBody = secretNamed(first, 'default').privateKeyPem!.split('\n')[1]!;
+    const logged = JSON.stringify(t.logs);
+    expect(t.logs.some((r) => r.message === 'Sent secrets' && r.level === 'debug')).toBe(true);
+    expect(logged).not.toContain('PRIVATE KEY');
+    expect(logged).not.toContain(keyBody);
     stream.cancel();
   });
 
