@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { startDevAgent } from '../../src/dev-agent.js';
 import { recordingLogger } from '../fakes/recording-logger.js';
+import { FakeAttestor } from '../fakes/fake-attestor.js';
+import { FakeIdentityResolver } from '../fakes/fake-identity-resolver.js';
+import { createWorkloadApiServer, WorkloadEndpoint } from '../../src/workload-api/index.js';
+import { WorkloadClient } from '../support/workload-client.js';
 import { AttestationError } from '../../src/attestation/index.js';
 import { addSdsService, DEFAULT_SDS_OPTIONS, SECRET_TYPE_URL, SPIFFE_VALIDATOR_NAME } from '../../src/sds/index.js';
 import type { SdsObserver, SdsOptions, SdsService } from '../../src/sds/index.js';
@@ -225,5 +229,41 @@ describe('Envoy SDS in dev mode', () => {
       await agent.close(1000);
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Envoy SDS under the Workload API limits', () => {
+  it('counts SDS streams and Workload API streams against the same per-pod bound', async () => {
+    const svids = await FakeSvidSubscriptions.create();
+    const dir = await mkdtemp(join(tmpdir(), 'sds-limits-'));
+    const logger = recordingLogger();
+    const attestor = new FakeAttestor();
+    const identities = new FakeIdentityResolver();
+    const api = createWorkloadApiServer({ attestor, identities, svids, logger, limits: { streamsPerPod: 2 } });
+    addSdsService(api, { attestor, identities, svids, options: DEFAULT_SDS_OPTIONS, logger });
+    const endpoint = new WorkloadEndpoint(api, { socketPath: join(dir, 'agent.sock'), logger });
+    await endpoint.listen();
+    const sds = new SdsClient(endpoint.socketPath);
+    const workload = new WorkloadClient(endpoint.socketPath);
+    try {
+      const x509 = workload.fetchX509Svid();
+      const firstX509 = new Promise((resolve, reject) => x509.once('data', resolve).once('error', reject));
+      await firstX509;
+      const first = sds.stream();
+      first.send({ resource_names: ['default'] });
+      await first.next();
+      // The caller (this process, one uid) holds two calls: the third, an SDS stream, is refused.
+      const third = sds.stream();
+      third.send({ resource_names: ['default'] });
+      expect(await third.failure()).toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringContaining('limits.streamsPerPod') });
+      x509.cancel();
+      first.cancel();
+    } finally {
+      sds.close();
+      workload.close();
+      await endpoint.close(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(svids.active).toBe(0);
   });
 });
