@@ -107,6 +107,36 @@ describe('ConjurAgentIdentity', () => {
     expect(identity.state).toMatchObject({ kind: 'failing', tokenExpiresAt: token.expiresAt, reason: 'conjur returned 403 for authenticate' });
   });
 
+  // Issue 11: with the bundle read from Conjur, the first login cannot check the issuer (the CA is
+  // read with the token it yields); the certificate is checked as soon as the bundle is loaded.
+  it("refuses its own certificate once a loaded bundle shows it does not chain, logs in again, and stays failing while the CA differs", async () => {
+    const bundle = new FakeBundleSource();
+    const other = await createTestCa({ commonName: 'another authn-k8s CA' });
+    identity = new ConjurAgentIdentity({
+      client: conjur,
+      login: LOGIN,
+      podName: 'agent-x7k2q',
+      podNamespace: 'agents',
+      trustDomain: TrustDomain.parse('cluster.local'),
+      certDir: dir,
+      trustBundle: bundle,
+      confirmTimeoutMs: 1_000,
+      clock,
+    });
+    start();
+    await identity.token(running.signal);
+    expect(conjur.calls.inject).toBe(1);
+    bundle.set(FakeBundleSource.of('cluster.local', other.certDer).current()!);
+    await eventually(() => identity.state.kind === 'failing');
+    expect(identity.state).toMatchObject({ kind: 'failing', reason: expect.stringMatching(/issuer check|does not chain to the authn-k8s CA/) });
+    await eventually(() => conjur.calls.inject === 2); // logged in again, and the new certificate was checked
+    expect(identity.state.kind).toBe('failing');
+    // The right CA: the next login passes the check.
+    bundle.set(FakeBundleSource.of('cluster.local', ca.certDer).current()!);
+    for (let i = 0; i < 40 && identity.state.kind !== 'ready'; i++) await clock.advance(1_000), await new Promise((r) => setTimeout(r, 10));
+    expect(identity.state.kind).toBe('ready');
+  });
+
   it('backs off while Conjur is down and becomes ready when it returns', async () => {
     conjur.failNext('inject', 503, 2);
     start();
