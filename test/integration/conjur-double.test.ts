@@ -208,3 +208,73 @@ describe('Conjur double: injection edge cases', () => {
     expect(h.conjur.serverLog.at(-1)).toContain('CONJ00033E');
   });
 });
+
+describe('Conjur double: knobs for failure tests (issue 11)', () => {
+  const POD = 'agents/agent-x';
+
+  afterEach(() => {
+    h.conjur.clearFaults();
+    h.conjur.clockOffsetMs = 0;
+    h.conjur.setPodGone('agents', 'agent-x', false);
+  });
+
+  it('applies a fault only to the pod (or host) it is scoped to, and records every request with its pod, host and outcome', async () => {
+    h.conjur.fault('inject', { kind: 'status', status: 401 }, { pod: 'other/pod' });
+    h.conjur.fault('inject', { kind: 'status', status: 500 }, { host: 'apps/someone-else' });
+    const before = h.conjur.requestsFor({ pod: POD, route: 'inject' }).length;
+    expect((await inject(h, await agentCsr(newKeys()))).status).toBe(202);
+    h.conjur.fault('inject', { kind: 'status', status: 401 }, { pod: POD }, 1);
+    expect((await inject(h, await agentCsr(newKeys()))).status).toBe(401);
+    expect((await inject(h, await agentCsr(newKeys()))).status).toBe(202); // `times` was 1
+    await h.exec.whenIdle();
+    const records = h.conjur.requestsFor({ pod: POD, route: 'inject' }).slice(before);
+    expect(records.map((r) => [r.route, r.pod, r.host, r.outcome])).toEqual([
+      ['inject', POD, HOST_ID, 202],
+      ['inject', POD, HOST_ID, 401],
+      ['inject', POD, HOST_ID, 202],
+    ]);
+    expect(h.conjur.requestsFor({ host: LOGIN }).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('hangs a route for the scope: the request is read and never answered', async () => {
+    h.conjur.fault('authenticate', { kind: 'hang' }, { host: LOGIN });
+    const keys = newKeys();
+    const { pem } = await obtainCertificate(h, keys);
+    const pending = authenticate(h, { certPem: pem!, keyPem: keyPem(keys) });
+    const outcome = await Promise.race([pending.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('no answer'), 500))]);
+    expect(outcome).toBe('no answer');
+    expect(h.conjur.requestsFor({ host: HOST_ID, route: 'authenticate' }).at(-1)?.outcome).toBe('hung');
+    // The hung request ends when the double closes (afterAll).
+    void pending.catch(() => undefined);
+  });
+
+  it("stamps every answer with its own clock, which tests set ahead or behind; certificates and tokens follow it", async () => {
+    h.conjur.clockOffsetMs = -5 * 60_000;
+    const keys = newKeys();
+    const { reply, pem } = await obtainCertificate(h, keys);
+    expect(Date.parse(String(reply.headers.date))).toBe(Math.floor((h.clock.now() - 5 * 60_000) / 1000) * 1000);
+    const notBefore = Date.parse(new X509Certificate(pem!).validFrom);
+    expect(Math.abs(notBefore - (h.clock.now() - 5 * 60_000))).toBeLessThan(2_000);
+    const auth = await authenticate(h, { certPem: pem!, keyPem: keyPem(keys) });
+    const claims = b64uJson((JSON.parse(auth.body.toString()) as TokenJson).payload) as { iat: number };
+    expect(Math.abs(claims.iat * 1000 - (h.clock.now() - 5 * 60_000))).toBeLessThan(2_000);
+  });
+
+  it('refuses (401) a pod whose phase is not Running, and a pod Conjur sees gone while the kubelet still lists it', async () => {
+    const keys = newKeys();
+    const { pem } = await obtainCertificate(h, keys);
+    h.conjur.setPodGone('agents', 'agent-x', true);
+    expect((await authenticate(h, { certPem: pem!, keyPem: keyPem(keys) })).status).toBe(401);
+    expect((await inject(h, await agentCsr(newKeys()))).status).toBe(401);
+    expect(h.conjur.serverLog.at(-1)).toMatch(/CONJ00024E pod agent-x not found/);
+    h.conjur.setPodGone('agents', 'agent-x', false);
+    const pod = h.kubeApi.getPod('agents', 'agent-x')!;
+    h.kubeApi.upsertPod({ ...pod, status: { ...(pod as unknown as { status: object }).status, phase: 'Pending' } });
+    try {
+      expect((await inject(h, await agentCsr(newKeys()))).status).toBe(401);
+      expect(h.conjur.serverLog.at(-1)).toMatch(/not running \(phase Pending\)/);
+    } finally {
+      h.kubeApi.upsertPod({ ...pod });
+    }
+  });
+});
