@@ -8,10 +8,12 @@
 // test/integration/image-bundle.test.ts run this output.
 // `node scripts/bundle-image.mjs [OUTDIR [ENTRY]]`: the bench bundles its agent process the same
 // way (npm run bench), so the agent it measures is built as the image's is.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist/image';
 const entry = process.argv[3] ?? 'src/main.ts';
+rmSync(outdir, { recursive: true, force: true }); // chunk names change with content: no stale ones
 
 await build({
   entryPoints: [entry],

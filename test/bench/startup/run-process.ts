@@ -36,10 +36,10 @@ export function writeConfigFile(dir: string, overrides: ConfigOverrides): string
   return file;
 }
 
-export function startRunProcess(entry: CommandLine, configFile: string, execArgv: readonly string[] = []): RunningAgentProcess {
+export function startRunProcess(entry: CommandLine, configFile: string, execArgv: readonly string[] = [], env: Record<string, string> = {}): RunningAgentProcess {
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...execArgv, ...entry.nodeArgs, ...entry.args, 'run', '--config', configFile], {
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('could not start the agent');
