@@ -64,6 +64,7 @@ const EXPECTED_FIGURES = [
   'scale.reissue.agentCpu',
   'scale.reissue.doublesCpu',
   'scale.reissue.concurrency',
+  'scale.peakRss',
   'sds.first.p50',
   'sds.first.p99',
   'sds.rotation.p50',

@@ -11,6 +11,8 @@ import type { Attested, ProbeRecord } from './probes.js';
 
 export interface AgentUsage {
   readonly rssBytes: number;
+  /** The most RSS the process has had (getrusage maxrss): what a memory limit must allow. */
+  readonly peakRssBytes: number;
   readonly heapUsedBytes: number;
   /** User + system CPU since the process started. */
   readonly cpuMs: number;

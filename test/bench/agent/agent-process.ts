@@ -56,6 +56,7 @@ ipc
     const cpu = process.cpuUsage();
     return {
       rssBytes: memory.rss,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
       heapUsedBytes: memory.heapUsed,
       cpuMs: (cpu.user + cpu.system) / 1000,
       streams: running?.endpoint.openStreamCount ?? 0,
