@@ -28,6 +28,8 @@ export interface StreamContext<Res> {
 export type StreamingCall<Req, Res> = ServerWritableStream<Req, Res> | ServerDuplexStream<Req, Res>;
 
 const CANCELLED_BY_CLIENT = Symbol('cancelled by client');
+/** What grpc-js's getPeer() says once the call's HTTP/2 stream is gone. */
+const UNKNOWN_PEER = 'unknown';
 
 /**
  * Runs a server-streaming handler body and owns the call's end: a body that returns (its
@@ -56,7 +58,12 @@ async function runStream<Req, Res>(
   const peer = deps.peers.peerOf(call);
   const logFields: LogFields = { [F.method]: call.getPath(), [F.connectionId]: call.getPeer(), [F.pid]: peer?.credentials.pid };
   try {
-    if (!peer) throw new WorkloadApiError('unknown-peer', `no peer credentials stored for connection ${call.getPeer()}`);
+    if (!peer) {
+      // A stream reset as soon as it was opened is gone before its handler runs (grpc-js then
+      // reports no peer): nothing to answer, and nothing worth an error line per stream.
+      if (call.getPeer() === UNKNOWN_PEER) return;
+      throw new WorkloadApiError('unknown-peer', `no peer credentials stored for connection ${call.getPeer()}`);
+    }
     const send = async (message: Res) => {
       // A connection can outlive the process that opened the stream (handed to a child, or the
       // pid's process replaced): renewed credentials go only to the process that was attested.

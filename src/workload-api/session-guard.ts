@@ -31,11 +31,11 @@ export interface SessionGuardOptions {
  * Per-connection HTTP/2 policy, from the session's own events:
  * - handshake: a connection that has not sent the preface and its SETTINGS within
  *   `handshakeTimeoutMs` is closed (it holds a socket and a pidfd for nothing);
- * - Rapid Reset: streams the client resets before the agent answered anything cost the agent
- *   work and the client nothing, so they are bounded per connection (a token bucket,
- *   `earlyResetBurst` / `earlyResetRate`); over it the session gets GOAWAY(ENHANCE_YOUR_CALM).
- *   A stream cancelled after its first answer (a fetch: open, take the first message, cancel) is
- *   never held against the client;
+ * - Rapid Reset: streams the client resets before the agent sent them a message (no answer yet,
+ *   or only a status) cost the agent work and the client nothing, so they are bounded per
+ *   connection (a token bucket, `earlyResetBurst` / `earlyResetRate`); over it the session gets
+ *   GOAWAY(ENHANCE_YOUR_CALM). A stream cancelled after its first message (a fetch: open, take
+ *   the first message, cancel) is never held against the client;
  * - where nghttp2's fixed reset limit still applies (Node < 23), the session is closed
  *   gracefully (GOAWAY NO_ERROR: open streams finish, clients open a new connection for new
  *   calls) shortly before that limit would close it with an error, so a client that cancels
@@ -78,7 +78,7 @@ export class SessionGuard {
   private streamClosed(stream: ServerHttp2Stream): void {
     if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR || this.session.destroyed) return;
     const now = this.options.clock.now();
-    if (!stream.headersSent && !this.earlyResets.take(now)) {
+    if (!answeredBeforeReset(stream) && !this.earlyResets.take(now)) {
       this.options.onClosed({
         limit: 'earlyResets',
         message: `connection closed: more than ${this.options.earlyResetBurst} calls cancelled before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`,
@@ -98,4 +98,14 @@ export class SessionGuard {
       }
     }
   }
+}
+
+/**
+ * Whether the agent had sent this stream a message when the client reset it. grpc-js sends the
+ * response headers together with the first message; headers that carry `grpc-status` are a
+ * trailers-only answer (the call ended, typically refused), which a client has no reason to reset.
+ */
+function answeredBeforeReset(stream: ServerHttp2Stream): boolean {
+  const headers = stream.sentHeaders as Record<string, unknown> | undefined;
+  return headers !== undefined && headers['grpc-status'] === undefined;
 }

