@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { compiledAgentMain } from './compiled-agent.js';
+import { imageNodeFlags } from './image-node-flags.js';
 import { agentEnvironment } from './node-agent.js';
 import type { SimulatedNode } from './simulated-node.js';
 
@@ -121,15 +122,6 @@ export class SpawnedAgent {
       });
     }
   }
-}
-
-/** The V8/Node flags the image starts the agent with: what comes between `node` and the script in the Dockerfile's ENTRYPOINT. */
-export function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(new URL('../../daemonset/Dockerfile', import.meta.url), 'utf8');
-  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
-  const args = entrypoint === undefined ? [] : (JSON.parse(entrypoint) as string[]);
-  const node = args.indexOf('node');
-  return node < 0 ? [] : args.slice(node + 1).filter((arg) => arg.startsWith('--'));
 }
 
 /** `over` laid over `base`, mapping by mapping (`{ conjur: { bundleFile } }` keeps conjur's other settings). */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { forkBenchChild, stopChild } from '../support/children.js';
 import type { BenchChild } from '../support/children.js';
 import type { BenchNode } from '../node/bench-node.js';
+import { imageNodeFlags } from '../../support/image-node-flags.js';
 import type { Attested, ProbeRecord } from './probes.js';
 
 // run-all's side of the agent process (agent-process.ts): start it in dev or node mode, read its
@@ -111,7 +112,10 @@ function forkAgentProcess(profileDir: string | undefined): Promise<BenchChild> {
   return forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir), ...(file ? { file } : {}) });
 }
 
-/** --expose-gc only lets the bench force a collection when it reads retained memory. */
+/**
+ * The image's node flags (its heap settings shape RSS and CPU), plus --expose-gc, which only lets
+ * the bench force a collection when it reads retained memory.
+ */
 function profileArgs(profileDir: string | undefined): string[] {
-  return ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  return ['--expose-gc', ...imageNodeFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
 }
