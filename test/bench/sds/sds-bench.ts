@@ -46,9 +46,10 @@ async function rotationLatencies(node: BenchNode, agent: AgentHandle, clients: r
   const rotatedAt = process.hrtime.bigint();
   node.writeBundle([node.node.conjur.caCertPem, node.node.ca.certPem]);
   const arrivals = (await Promise.all(clients.map((c) => c.ipc.call<number[]>('collect-armed', { timeoutMs: 30_000 }, 35_000)))).flat();
-  node.writeBundle([node.node.conjur.caCertPem]);
-  // The rotation back reaches the streams too; let it land before they close.
+  // The rotation back reaches the streams too; let it land before they close (armed before the
+  // write, or a fast push could arrive before a client is listening for it).
   await Promise.all(clients.map((c) => c.ipc.call('arm')));
+  node.writeBundle([node.node.conjur.caCertPem]);
   await Promise.all(clients.map((c) => c.ipc.call('collect-armed', { timeoutMs: 30_000 }, 35_000)));
   await Promise.all(clients.map((c) => c.ipc.call('close-streams')));
   return { rotation: summarize(arrivals.map((ns) => (ns - Number(rotatedAt)) / 1e6)), fill };
