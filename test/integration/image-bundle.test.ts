@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRunProcess, writeConfigFile } from '../bench/startup/run-process.js';
+import type { RunningAgentProcess } from '../bench/startup/run-process.js';
+import { BenchNode } from '../bench/node/bench-node.js';
+
+// The container image runs the esbuild bundle (scripts/bundle-image.mjs), not the sources the
+// other tests run: this builds it as `npm run build` does and runs the real commands from it,
+// so a dependency that breaks when bundled (files found next to its own code, a dynamic
+// require) fails here instead of in a cluster.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// Inside the checkout: the bundle finds node_modules (the external gRPC stack), proto/ and the
+// native addon by walking up, as it does from /app/dist/image in the image.
+const OUT = join(ROOT, 'dist', `image-test-${process.pid}`);
+const MAIN = join(OUT, 'main.js');
+
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('the image bundle', () => {
+  let node: BenchNode;
+  let agent: RunningAgentProcess | undefined;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle-image.mjs'), OUT, 'src/main.ts'], { cwd: ROOT, stdio: 'pipe' });
+    node = await BenchNode.start(1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await node?.close();
+    rmSync(OUT, { recursive: true, force: true });
+  });
+
+  it('prints its version', async () => {
+    expect(existsSync(MAIN)).toBe(true);
+    const result = await cli(['--version']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('runs the agent against the node until it is ready, and serves a pod its SVID through the bundled command line', async () => {
+    const socketPath = join(node.node.dirs.socketDir, 'agent.sock');
+    const configFile = writeConfigFile(node.node.dirs.root, { ...node.agentOverrides(socketPath), 'log.level': 'info' });
+    agent = startRunProcess({ nodeArgs: [], args: [MAIN] }, configFile);
+    await agent.whenLogged('Agent started', 30_000);
+    // Ready means the pod watch synced (client-node), the agent logged in to Conjur and the bundle loaded.
+    let health = await cli(['healthcheck', '--socket', socketPath]);
+    for (let i = 0; i < 100 && health.code !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      health = await cli(['healthcheck', '--socket', socketPath]);
+    }
+    expect(health.stdout).toMatch(/is healthy \(SERVING\)/);
+
+    const pod = node.workloadPods[0]!;
+    const fetch = spawn(process.execPath, [MAIN, 'api', 'fetch', 'x509', '--json', '--socket', socketPath], { env: { PATH: process.env.PATH ?? '' } });
+    node.placeInPod(fetch.pid!, pod);
+    let stdout = '';
+    let stderr = '';
+    fetch.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    fetch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => fetch.once('exit', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect((JSON.parse(stdout) as { svids: { spiffeId: string }[] }).svids.map((s) => s.spiffeId)).toEqual([pod.spiffeId]);
+  }, 90_000);
+});
