@@ -15,6 +15,7 @@ export const NGHTTP2_RESET_RATE = 33;
 /** Close gracefully while this many resets are still left, before nghttp2 closes with an error. */
 const RECYCLE_MARGIN = 200;
 const MAX_STREAM_ID = 2 ** 31 - 1;
+const GOAWAY_FLUSH_MS = 50;
 
 export interface SessionGuardOptions {
   readonly handshakeTimeoutMs: number;
@@ -83,8 +84,10 @@ export class SessionGuard {
         limit: 'earlyResets',
         message: `connection closed: more than ${this.options.earlyResetBurst} calls cancelled before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`,
       });
+      // GOAWAY first, then cut the connection once that frame had its turn to be written: a
+      // destroy() at once sends its own GOAWAY(NO_ERROR) instead, racing ours to the wire.
       this.session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-      this.session.destroy();
+      this.options.clock.setTimer(() => this.session.destroy(), GOAWAY_FLUSH_MS);
       return;
     }
     if (this.allResets && !this.recycled) {

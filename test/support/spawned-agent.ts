@@ -53,7 +53,8 @@ export class SpawnedAgent {
       metrics: { listen: '127.0.0.1:0' },
     };
     writeFileSync(configFile, stringify(merge(base, settings)));
-    const child = spawn(process.execPath, [...imageNodeFlags(), compiledAgentMain(), 'run', '--config', configFile], {
+    // AGENT_NODE=/path/to/node runs the agent on another Node than the tests (the image's Node 24).
+    const child = spawn(process.env['AGENT_NODE'] ?? process.execPath, [...imageNodeFlags(), compiledAgentMain(), 'run', '--config', configFile], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...agentEnvironment(node, agentPod) },
       stdio: ['ignore', 'ignore', 'pipe'],
