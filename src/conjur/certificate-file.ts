@@ -3,12 +3,14 @@ import type { FSWatcher, Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { TokenBucket } from '../async/index.js';
 import type { Clock } from '../async/index.js';
 
 // client.pem is ~1.5 KiB; anything much larger is not Conjur's certificate.
 export const DEFAULT_MAX_CERTIFICATE_FILE_BYTES = 64 * 1024;
 
 const DEFAULT_MIN_CHECK_INTERVAL_MS = 20;
+const CHECK_BURST = 5;
 
 // Linux's O_PATH, which Node does not export: an fd that names the inode without opening it, so
 // neither a device driver's open() nor a FIFO's reader side ever happens. With O_NOFOLLOW it
@@ -111,7 +113,7 @@ export interface WaitForFileOptions {
   readonly clock: Clock;
   /** Most bytes read from one file; larger files are refused. */
   readonly maxBytes?: number;
-  /** Least time between two checks, however many change events arrive; default 20 ms. */
+  /** Least time between two checks after a burst of 5, however many change events arrive; default 20 ms. */
   readonly minCheckIntervalMs?: number;
   /** Told about every refused read (for the metric and the final error), never given content. */
   readonly onRefused?: (path: string, refusal: Extract<CertificateFileRead, { kind: 'refused' }>) => void;
@@ -142,8 +144,8 @@ export function waitForFile<T>(
     // One buffer for every read of this wait: the checks run one at a time.
     const buffer = Buffer.alloc((options.maxBytes ?? DEFAULT_MAX_CERTIFICATE_FILE_BYTES) + 1);
     let again = false;
-    const minGapMs = options.minCheckIntervalMs ?? DEFAULT_MIN_CHECK_INTERVAL_MS;
-    let lastCheckAt = -Infinity;
+    const minGapMs = Math.max(1, options.minCheckIntervalMs ?? DEFAULT_MIN_CHECK_INTERVAL_MS);
+    const checks = new TokenBucket(CHECK_BURST, 1000 / minGapMs, options.clock.now());
     let cancelDeferred: (() => void) | undefined;
 
     const finish = (settle: () => void) => {
@@ -159,21 +161,20 @@ export function waitForFile<T>(
     const onAbort = () => finish(() => reject(signal.reason));
 
     // Change events come as fast as the workload can make them (it owns the directory): checks
-    // run one at a time, at most one per minCheckIntervalMs, so a storm costs bounded CPU.
+    // run one at a time, and beyond a small burst at most one per minCheckIntervalMs, so a storm
+    // costs bounded CPU while Conjur's one write is still seen at once.
     const request = (): void => {
       if (done) return;
       if (checking) return void (again = true);
-      const waitMs = lastCheckAt + minGapMs - options.clock.now();
-      if (waitMs <= 0) return void check();
+      if (checks.take(options.clock.now())) return void check();
       cancelDeferred ??= options.clock.setTimer(() => {
         cancelDeferred = undefined;
         request();
-      }, waitMs);
+      }, minGapMs);
     };
     const check = async (): Promise<void> => {
       checking = true;
       again = false;
-      lastCheckAt = options.clock.now();
       try {
         for (const path of paths) {
           const read = await readCertificateFile(path, buffer.length - 1, buffer);
