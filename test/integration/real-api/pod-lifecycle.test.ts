@@ -55,6 +55,21 @@ describeRealKube('the agent against a real API server: pod lifecycle and watch r
     expect(node.conjur.serverLog.filter((l) => l.includes(ns))).toEqual([]);
   });
 
+  it('turns away a caller while its pod is still Pending, and serves it once the pod runs', async () => {
+    const ns = await suite.cluster.createNamespace('lifecycle');
+    const pod = await node.addPod({ namespace: ns, name: 'starting', running: false });
+    expect(pod.json.status.phase).toBe('Pending');
+    const caller = await openPodCaller(node, pod);
+    callers.push(caller);
+    // The kubelet lists the pod but no running container with the caller's id (after waiting
+    // kubelet.newContainerWait for it): no identity yet. SPIFFE clients retry this status.
+    expect(await firstX509(caller)).toMatchObject({ kind: 'status', code: status.PERMISSION_DENIED, details: 'no identity issued' });
+    const running = await node.setRunning(pod);
+    expect(running.status.phase).toBe('Running');
+    const served = await firstX509(caller);
+    expect(served.kind === 'message' ? served.message.svids[0]?.spiffe_id : served).toBe(pod.spiffeId);
+  });
+
   it('evicts at once when the pod is deleted: the open stream ends with PermissionDenied', async () => {
     const ns = await suite.cluster.createNamespace('lifecycle');
     const pod = await node.addPod({ namespace: ns, name: 'worker' });

@@ -51,6 +51,8 @@ export interface RealPodOptions {
   readonly nodeName?: string;
   /** Register the host in Conjur (default true). */
   readonly registerHost?: boolean;
+  /** false: leave the pod Pending as created (no container started yet); setRunning() later. Default true. */
+  readonly running?: boolean;
 }
 
 // Conjur's own account as its Helm chart grants it: read pods and their controllers, exec into pods.
@@ -89,6 +91,8 @@ export class RealApiNode {
   readonly pods = new Map<string, SimulatedPod>();
   /** This node's pods as last listed from the API server (what the kubelet double serves). */
   private mirrored = new Map<string, PodJson>();
+  /** Container ids chosen for each pod UID at creation (what the kubelet reports once they run). */
+  private readonly containers = new Map<string, { name: string; image: string; id: string }[]>();
   private agentTokenBinding: { name: string; token: string } | undefined;
 
   private constructor(
@@ -257,35 +261,26 @@ export class RealApiNode {
         volumes: [{ name: SSL_VOLUME, emptyDir: { medium: 'Memory' } }],
       },
     };
-    return this.createRunningPod(body, containerName, { hostId, serviceAccount, namespace: options.namespace, registerHost: options.registerHost ?? true });
+    return this.createRunningPod(body, containerName, { hostId, serviceAccount, namespace: options.namespace, registerHost: options.registerHost ?? true }, options.running ?? true);
   }
 
-  /** Creates `body` in the API server and reports every container running through the status subresource. */
-  async createRunningPod(body: { metadata: Record<string, unknown>; spec: Record<string, unknown> }, containerName: string, conjurHost: { hostId: string; serviceAccount: string; namespace: string; registerHost?: boolean }): Promise<SimulatedPod> {
+  /**
+   * Creates `body` in the API server and (unless `running` is false) reports every container
+   * running through the status subresource, as the kubelet would once it started them. The
+   * container ids are chosen at creation, so a process can be placed in the pod before it runs.
+   */
+  async createRunningPod(
+    body: { metadata: Record<string, unknown>; spec: Record<string, unknown> },
+    containerName: string,
+    conjurHost: { hostId: string; serviceAccount: string; namespace: string; registerHost?: boolean },
+    running = true,
+  ): Promise<SimulatedPod> {
     const namespace = String(body.metadata['namespace']);
     const created = await expectOk<PodJson>(this.cluster.request('POST', `/api/v1/namespaces/${namespace}/pods`, body), `create pod ${namespace}/${String(body.metadata['name'])}`);
     const containers = (created.spec.containers ?? []).map((c) => ({ name: c.name, image: c.image, id: randomContainerId() }));
-    const now = STARTED_AT();
-    const status = {
-      phase: 'Running',
-      hostIP: '127.0.0.1',
-      podIP: '127.0.0.1',
-      startTime: now,
-      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
-      containerStatuses: containers.map((c) => ({
-        name: c.name,
-        image: c.image,
-        imageID: `${c.image.replace(/:[^:/]+$/, '')}@sha256:${'0'.repeat(64)}`,
-        containerID: `containerd://${c.id}`,
-        ready: true,
-        started: true,
-        restartCount: 0,
-        state: { running: { startedAt: now } },
-      })),
-    };
-    const name = created.metadata.name;
-    const json = await expectOk<PodJson>(this.cluster.request('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { status }), `status of pod ${namespace}/${name}`);
-    const uid = json.metadata.uid;
+    this.containers.set(created.metadata.uid, containers);
+    const json = running ? await this.patchRunning(created, containers) : created;
+    const { uid, name } = json.metadata;
     const sslDir = join(this.dirs.podsDir, uid, 'volumes', 'kubernetes.io~empty-dir', SSL_VOLUME);
     mkdirSync(sslDir, { recursive: true });
     if (conjurHost.registerHost !== false) {
@@ -312,6 +307,36 @@ export class RealApiNode {
     this.pods.set(`${namespace}/${name}`, pod);
     await this.syncKubelet();
     return pod;
+  }
+
+  /** Reports a pod created with `running: false` running now (status subresource), and feeds the kubelet. */
+  async setRunning(pod: SimulatedPod): Promise<PodJson> {
+    const json = await this.patchRunning(pod.json, this.containers.get(pod.uid) ?? []);
+    await this.syncKubelet();
+    return json;
+  }
+
+  private patchRunning(pod: PodJson, containers: readonly { name: string; image: string; id: string }[]): Promise<PodJson> {
+    const now = STARTED_AT();
+    const status = {
+      phase: 'Running',
+      hostIP: '127.0.0.1',
+      podIP: '127.0.0.1',
+      startTime: now,
+      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+      containerStatuses: containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: `${c.image.replace(/:[^:/]+$/, '')}@sha256:${'0'.repeat(64)}`,
+        containerID: `containerd://${c.id}`,
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now } },
+      })),
+    };
+    const { namespace, name } = pod.metadata;
+    return expectOk<PodJson>(this.cluster.request('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { status }), `status of pod ${namespace}/${name}`);
   }
 
   /** Deletes the pod at once (grace period 0, as a force delete or a kubelet that finished would). */
