@@ -20,6 +20,8 @@ export interface BenchPlan {
   readonly realApi: { readonly samples: number; readonly spacingMs: number };
   /** Agent time after the first 35 s over which a failing pod's Conjur requests are counted (accelerated clock). */
   readonly conjurFailures: { readonly laterMs: number };
+  /** Under attack: new pods' first SVIDs and cached samples measured quiet and during each flood. */
+  readonly attack: { readonly newPods: number; readonly cachedSamples: number };
   readonly scale: {
     /** Workload pods on the node (the agent's own pod comes on top). */
     readonly pods: number;
@@ -43,6 +45,7 @@ export const FULL_PLAN: BenchPlan = {
   startup: { cliSamples: 10, settleMs: 3_000, restWindowMs: 20_000 },
   realApi: { samples: 20, spacingMs: 600 },
   conjurFailures: { laterMs: 10 * 60_000 },
+  attack: { newPods: 5, cachedSamples: 500 },
   scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
 };
 
@@ -56,5 +59,6 @@ export const QUICK_PLAN: BenchPlan = {
   startup: { cliSamples: 1, settleMs: 100, restWindowMs: 1_000 },
   realApi: { samples: 2, spacingMs: 600 },
   conjurFailures: { laterMs: 60_000 },
+  attack: { newPods: 1, cachedSamples: 20 },
   scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
 };

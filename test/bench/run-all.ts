@@ -16,15 +16,16 @@ import type { BenchResults, Figure } from './report.js';
 import { benchScale } from './scale/scale-bench.js';
 import { benchSds } from './sds/sds-bench.js';
 import { benchStartup } from './startup/startup-bench.js';
+import { benchUnderAttack } from './attack/under-attack-bench.js';
 import { killAllChildren } from './support/children.js';
 
 // `npm run bench`: every benchmark in one run, one table (each figure next to its floor or
 // target), and bench-results.json at the repository root. `--quick` runs tiny sample counts
 // (a smoke run), `--keep` keeps the agents' logs, `--profile` writes CPU profiles of the agent
 // processes, `--only a,b` picks benches (cached, attestation, new-pod, steady-state, scale, sds,
-// startup, real-api, conjur-failures). See test/bench/README.md.
+// startup, real-api, conjur-failures, attack). See test/bench/README.md.
 
-export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup', 'real-api', 'conjur-failures'] as const;
+export const BENCHES = ['cached', 'attestation', 'new-pod', 'steady-state', 'scale', 'sds', 'startup', 'real-api', 'conjur-failures', 'attack'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -59,7 +60,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     // Before the 250-pod node starts: the start-up figures want a quiet machine and a node of their own.
     await run('startup', () => benchStartup(plan, dir, progress, options.profileDir));
     await run('conjur-failures', () => benchConjurFailures(plan));
-    if (['attestation', 'new-pod', 'scale', 'sds'].some((b) => wanted.has(b as BenchName))) {
+    if (['attestation', 'new-pod', 'scale', 'sds', 'attack'].some((b) => wanted.has(b as BenchName))) {
       progress(`bench: starting a simulated node with ${plan.scale.pods} pods`);
       node = await BenchNode.start(plan.scale.pods);
     }
@@ -68,6 +69,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     await run('new-pod', () => benchNewPod(plan, theNode(), dir, options.profileDir));
     await run('scale', () => benchScale(plan, theNode(), dir, progress, options.profileDir));
     await run('sds', () => benchSds(plan, theNode(), dir, progress, options.profileDir));
+    await run('attack', () => benchUnderAttack(plan, theNode(), dir));
     await run('real-api', () => benchRealApi(plan, progress));
   } catch (error) {
     const conjurLog = node?.node.conjur.serverLog.slice(-5) ?? [];

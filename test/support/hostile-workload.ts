@@ -1,12 +1,25 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimulatedNode, SimulatedPod } from './simulated-node.js';
 
 // Runs test/support/children/hostile-workload.cjs as a real process in a simulated pod (on the
 // host when `pod` is undefined) and collects the JSON lines it reports.
 
-const SCRIPT = fileURLToPath(new URL('./children/hostile-workload.cjs', import.meta.url));
+const SCRIPT = findScript();
+
+/** Beside this file under jest; from dist/test/support/ (the bench), the checkout's copy. */
+function findScript(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let level = 0; level < 5; level++, dir = dirname(dir)) {
+    for (const candidate of [join(dir, 'children', 'hostile-workload.cjs'), join(dir, 'test', 'support', 'children', 'hostile-workload.cjs')]) {
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error('test/support/children/hostile-workload.cjs not found');
+}
 
 export interface HostileReport {
   readonly pid: number;

@@ -1,6 +1,7 @@
 import { parentIpc } from '../support/children.js';
 import { sampleCachedPath } from './cached-samples.js';
 import type { CachedPathParams } from './cached-samples.js';
+import { sampleCachedSvid } from './cached-svid-samples.js';
 import { burstOfCallers, firstSvidAndToken } from './new-callers.js';
 import { sampleFirstSds } from './sds-samples.js';
 import type { FirstSdsParams } from './sds-samples.js';
@@ -21,6 +22,7 @@ interface PoolParams {
 
 ipc
   .handle('cached', (params) => sampleCachedPath(params as CachedPathParams))
+  .handle('cached-svid', (params) => sampleCachedSvid(params as { socketPath: string; samples: number }))
   .handle('first-sds', (params) => sampleFirstSds(params as FirstSdsParams))
   .handle('open', (params) => {
     const { socketPath, connections, count, kind } = params as PoolParams & { count: number; kind?: StreamKind };

@@ -6,6 +6,7 @@
 //   node hostile-workload.cjs idle CONNECTIONS                          connect, never send a byte
 //   node hostile-workload.cjs quiet CONNECTIONS                         HTTP/2 handshake, then never a call
 //   node hostile-workload.cjs reset STREAMS                             HTTP/2 Rapid Reset on one connection
+//   node hostile-workload.cjs reset-loop STREAMS                        the same again on a new connection, until stdin closes
 const http2 = require('node:http2');
 const net = require('node:net');
 
@@ -92,7 +93,7 @@ async function quiet(connections) {
  * RST_STREAM(CANCEL) for stream after stream, never waiting for an answer (a reset stream no
  * longer counts against the server's max concurrent streams). Reports the GOAWAY it got.
  */
-async function reset(count) {
+async function reset(count, reportIt = true) {
   const socket = net.connect(socketPath);
   socket.on('error', () => {});
   held.push(socket);
@@ -132,14 +133,23 @@ async function reset(count) {
     if (sent % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
   }
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
-  report({ sent, goaway, closed: socket.destroyed || socket.readableEnded });
+  const closedByAgent = socket.destroyed || socket.readableEnded;
+  socket.destroy();
+  if (reportIt) report({ sent, goaway, closed: closedByAgent });
 }
 
 function callPathOr(fallback) {
   return path || fallback;
 }
 
-const run = { streams: () => streams(Number(a), Number(b), callPathOr('/SpiffeWorkloadAPI/FetchX509SVID')), idle: () => idle(Number(a)), quiet: () => quiet(Number(a)), reset: () => reset(Number(a)) }[mode];
+async function resetLoop(count) {
+  for (let round = 0; ; round++) {
+    await reset(count, round === 0);
+    held.length = 0;
+  }
+}
+
+const run = { 'reset-loop': () => resetLoop(Number(a)), streams: () => streams(Number(a), Number(b), callPathOr('/SpiffeWorkloadAPI/FetchX509SVID')), idle: () => idle(Number(a)), quiet: () => quiet(Number(a)), reset: () => reset(Number(a)) }[mode];
 if (!run) {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);
