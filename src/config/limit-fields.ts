@@ -66,12 +66,12 @@ export const LIMIT_FIELDS = {
     path: 'limits.earlyResetBurst',
     type: positiveInteger,
     presence: byDefault(200),
-    description: 'Calls a connection may cancel before their first answer in a burst (HTTP/2 Rapid Reset guard); over it the connection is closed.',
+    description: "Calls a pod may cancel before their first answer in a burst (HTTP/2 Rapid Reset guard); over it the connection is closed and the pod's new connections refused until the budget refills.",
   }),
   limitsEarlyResetRate: field({
     path: 'limits.earlyResetRate',
     type: positiveInteger,
     presence: byDefault(50),
-    description: 'Per second, the sustained rate of such early cancels a connection may keep up. Cancels after the first answer are never limited.',
+    description: 'Per second, the sustained rate of such early cancels a pod may keep up. Cancels after the first answer are never limited.',
   }),
 } as const;

@@ -1,3 +1,4 @@
+import { TokenBucket } from '../async/index.js';
 import { F } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 
@@ -70,6 +71,7 @@ interface ConnectionEntry {
 }
 
 const LOG_INTERVAL_MS = 60_000;
+const MAX_RESET_BUDGETS = 1_000;
 
 /**
  * Counts connections and open calls per group and on the whole node, and says no over a bound.
@@ -81,6 +83,8 @@ export class CallerLimits {
   private readonly connections = new Map<string, ConnectionEntry>();
   private readonly total: Usage = { connections: 0, streams: 0, healthWatches: 0 };
   private readonly lastLogged = new Map<string, number>();
+  /** Per group, outliving its connections: reconnecting must not refill a Rapid Reset budget. */
+  private readonly resetBudgets = new Map<string, TokenBucket>();
 
   constructor(
     readonly limits: EndpointLimits,
@@ -91,7 +95,9 @@ export class CallerLimits {
   openConnection(connectionId: string, group: string): LimitRefusal | undefined {
     const usage = this.usageOf(group);
     const refusal =
-      usage.connections >= this.limits.connectionsPerPod
+      this.resetBudgetOf(group).available(this.options.now()) < 1
+        ? this.refusal('earlyResets', `connection refused: ${group} cancelled too many calls before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`)
+        : usage.connections >= this.limits.connectionsPerPod
         ? this.refusal('connectionsPerPod', `connection limit reached: ${group} has ${usage.connections} open connections (limits.connectionsPerPod)`)
         : this.total.connections >= this.limits.connections
           ? this.refusal('connections', `connection limit reached: ${this.total.connections} open connections on this node (limits.connections)`)
@@ -161,6 +167,16 @@ export class CallerLimits {
     };
   }
 
+  /**
+   * A call on `connectionId` was reset by the client before it was sent a message (HTTP/2 Rapid
+   * Reset when it comes in floods): takes one from the group's budget; false once it is spent,
+   * and until it refills the group's new connections are refused too.
+   */
+  takeEarlyReset(connectionId: string): boolean {
+    const group = this.groupOf(connectionId);
+    return group === undefined || this.resetBudgetOf(group).take(this.options.now());
+  }
+
   /** A bound enforced elsewhere (handshake timeout, early resets) closed a connection. */
   reportClosed(connectionId: string, refusal: LimitRefusal): void {
     this.report(refusal, this.groupOf(connectionId) ?? 'unknown caller', connectionId);
@@ -206,6 +222,20 @@ export class CallerLimits {
     if (this.lastLogged.size > 1000) this.lastLogged.clear(); // bounded: a log throttle, not a record
     this.lastLogged.set(key, now);
     this.options.logger.warn('Caller over a limit', { [F.reason]: refusal.message, [F.connectionId]: connectionId, [F.caller]: group, [F.limit]: refusal.limit });
+  }
+
+  private resetBudgetOf(group: string): TokenBucket {
+    const now = this.options.now();
+    let budget = this.resetBudgets.get(group);
+    if (!budget) {
+      // A full bucket is the same as none: forget those, so the map holds only recent offenders.
+      if (this.resetBudgets.size >= MAX_RESET_BUDGETS) {
+        for (const [key, bucket] of this.resetBudgets) if (bucket.available(now) >= bucket.burst) this.resetBudgets.delete(key);
+      }
+      budget = new TokenBucket(this.limits.earlyResetBurst, this.limits.earlyResetRate, now);
+      if (this.resetBudgets.size < MAX_RESET_BUDGETS) this.resetBudgets.set(group, budget);
+    }
+    return budget;
   }
 
   private usageOf(group: string): Usage {

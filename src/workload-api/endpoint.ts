@@ -210,7 +210,9 @@ export class WorkloadEndpoint {
     const refusal = this.api.limits.openConnection(connectionId, group);
     if (refusal) {
       peer.release();
-      this.injectRefused(socket, connectionId);
+      // A pod that spent its Rapid Reset budget gets no HTTP/2 session to flood: closed at once.
+      if (refusal.limit === 'earlyResets') socket.destroy();
+      else this.injectRefused(socket, connectionId);
       return;
     }
     this.api.peers.add(peer);
@@ -245,7 +247,7 @@ export class WorkloadEndpoint {
     new SessionGuard(session, {
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       earlyResetBurst: limits.earlyResetBurst,
-      earlyResetRate: limits.earlyResetRate,
+      takeEarlyReset: () => this.api.limits.takeEarlyReset(connectionId),
       resetLimitLifted: RESET_LIMIT_SETTABLE,
       clock: this.clock,
       onClosed: (refusal) => this.api.limits.reportClosed(connectionId, refusal),

@@ -20,7 +20,8 @@ const GOAWAY_FLUSH_MS = 50;
 export interface SessionGuardOptions {
   readonly handshakeTimeoutMs: number;
   readonly earlyResetBurst: number;
-  readonly earlyResetRate: number;
+  /** Takes one early reset from the caller's budget (per pod, CallerLimits); false once spent. */
+  readonly takeEarlyReset: () => boolean;
   /** True where Node applies streamResetBurst/streamResetRate (the endpoint then lifts nghttp2's limit). */
   readonly resetLimitLifted: boolean;
   readonly clock: Clock;
@@ -33,9 +34,9 @@ export interface SessionGuardOptions {
  * - handshake: a connection that has not sent the preface and its SETTINGS within
  *   `handshakeTimeoutMs` is closed (it holds a socket and a pidfd for nothing);
  * - Rapid Reset: streams the client resets before the agent sent them a message (no answer yet,
- *   or only a status) cost the agent work and the client nothing, so they are bounded per
- *   connection (a token bucket, `earlyResetBurst` / `earlyResetRate`); over it the session gets
- *   GOAWAY(ENHANCE_YOUR_CALM). A stream cancelled after its first message (a fetch: open, take
+ *   or only a status) cost the agent work and the client nothing, so they are bounded per pod
+ *   (a token bucket, `earlyResetBurst` / `earlyResetRate`, kept by CallerLimits so that a new
+ *   connection does not refill it); over it the session gets GOAWAY(ENHANCE_YOUR_CALM). A stream cancelled after its first message (a fetch: open, take
  *   the first message, cancel) is never held against the client;
  * - where nghttp2's fixed reset limit still applies (Node < 23), the session is closed
  *   gracefully (GOAWAY NO_ERROR: open streams finish, clients open a new connection for new
@@ -44,7 +45,6 @@ export interface SessionGuardOptions {
  */
 export class SessionGuard {
   private cancelHandshakeTimer: (() => void) | undefined;
-  private readonly earlyResets: TokenBucket;
   private readonly allResets: TokenBucket | undefined;
   private recycled = false;
 
@@ -53,7 +53,6 @@ export class SessionGuard {
     private readonly options: SessionGuardOptions,
   ) {
     const now = options.clock.now();
-    this.earlyResets = new TokenBucket(options.earlyResetBurst, options.earlyResetRate, now);
     this.allResets = options.resetLimitLifted ? undefined : new TokenBucket(NGHTTP2_RESET_BURST, NGHTTP2_RESET_RATE, now);
     this.cancelHandshakeTimer = options.clock.setTimer(() => this.handshakeTimedOut(), options.handshakeTimeoutMs);
     session.once('remoteSettings', () => this.stopHandshakeTimer());
@@ -79,10 +78,10 @@ export class SessionGuard {
   private streamClosed(stream: ServerHttp2Stream): void {
     if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR || this.session.destroyed) return;
     const now = this.options.clock.now();
-    if (!answeredBeforeReset(stream) && !this.earlyResets.take(now)) {
+    if (!answeredBeforeReset(stream) && !this.options.takeEarlyReset()) {
       this.options.onClosed({
         limit: 'earlyResets',
-        message: `connection closed: more than ${this.options.earlyResetBurst} calls cancelled before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`,
+        message: `connection closed: the pod cancelled more than ${this.options.earlyResetBurst} calls before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`,
       });
       // GOAWAY first, then cut the connection once that frame had its turn to be written: a
       // destroy() at once sends its own GOAWAY(NO_ERROR) instead, racing ours to the wire.

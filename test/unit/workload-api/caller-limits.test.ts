@@ -96,6 +96,19 @@ describe('CallerLimits', () => {
     expect(callerLimits.openConnections).toBe(0);
   });
 
+  it("keeps a pod's early-reset budget across its connections, and refuses its new connections once it is spent", () => {
+    const { callerLimits, now } = limitsOf({ ...small, connectionsPerPod: 100, connections: 100, earlyResetBurst: 3, earlyResetRate: 1 });
+    callerLimits.openConnection('c1', 'pod a');
+    expect([1, 2, 3].map(() => callerLimits.takeEarlyReset('c1'))).toEqual([true, true, true]);
+    expect(callerLimits.takeEarlyReset('c1')).toBe(false);
+    callerLimits.closeConnection('c1');
+    expect(callerLimits.openConnection('c2', 'pod a')).toEqual(expect.objectContaining({ limit: 'earlyResets' }));
+    expect(callerLimits.openConnection('c3', 'pod b')).toBeUndefined(); // other pods are not affected
+    now.ms = 1_000; // one token back
+    expect(callerLimits.openConnection('c4', 'pod a')).toBeUndefined();
+    expect(callerLimits.takeEarlyReset('c4')).toBe(true);
+  });
+
   it('logs a bound at most once a minute per group, and counts every refusal', () => {
     const { callerLimits, refused, logs, now } = limitsOf();
     callerLimits.openConnection('c1', 'pod a');
