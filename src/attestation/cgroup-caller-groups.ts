@@ -1,5 +1,5 @@
 import type { Peer } from '../peer/index.js';
-import { DEFAULT_LOCATE_OPTIONS, locateContainer } from './cgroup/index.js';
+import { DEFAULT_LOCATE_OPTIONS, NestedCgroupError, locateContainer } from './cgroup/index.js';
 import type { LocateOptions } from './cgroup/index.js';
 
 /**
@@ -9,7 +9,8 @@ import type { LocateOptions } from './cgroup/index.js';
  * counting by uid would let one pod use up the budget of every pod running as that uid; the
  * cgroup is the kernel's answer, the same one attestation starts from, and costs one /proc read.
  * A cgroup that cannot be read or makes no sense counts by uid (such a caller gets no identity
- * anyway); whether the process is still the one that connected is the endpoint's check.
+ * anyway), except one nested below a pod's container, which counts against that pod; whether
+ * the process is still the one that connected is the endpoint's check.
  */
 export class CgroupCallerGroups {
   constructor(
@@ -25,7 +26,10 @@ export class CgroupCallerGroups {
       const location = await locateContainer(this.procRoot, peer.credentials.pid, undefined, this.options);
       if (location.kind === 'not-a-pod') return byUid;
       return location.podUid === undefined ? `container ${location.containerId}` : `pod ${location.podUid}`;
-    } catch {
+    } catch (error) {
+      // Cgroups nested below its own container get the caller no identity, and must not move
+      // its connections off its own pod's budget either.
+      if (error instanceof NestedCgroupError) return `pod ${error.outerPodUid}`;
       return byUid;
     }
   }

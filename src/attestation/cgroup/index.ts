@@ -3,7 +3,7 @@
 // It only locates: the kubelet and the API server confirm before anything is trusted.
 export { locateContainer, DEFAULT_LOCATE_OPTIONS } from './container-locator.js';
 export type { ContainerLocation, LocateOptions } from './container-locator.js';
-export { parseCgroupFile, parseCgroupPath } from './parse-cgroup.js';
+export { NestedCgroupError, parseCgroupFile, parseCgroupPath } from './parse-cgroup.js';
 export type { CgroupLayout, CgroupLine, CgroupPathIds } from './parse-cgroup.js';
 export { combineCgroupPaths } from './combine-cgroup-paths.js';
 export type { CgroupVerdict } from './combine-cgroup-paths.js';

@@ -17,6 +17,20 @@ export interface CgroupPathIds {
 }
 
 /**
+ * A path with a pod or container below a pod's own container: refused on the kubelet's layout.
+ * `outerPodUid` is the pod whose container the process really is in (the first pod from the
+ * root), for counting the caller's connections against its own pod.
+ */
+export class NestedCgroupError extends AttestationError {
+  constructor(
+    readonly outerPodUid: string,
+    message: string,
+  ) {
+    super('not-a-workload', message);
+  }
+}
+
+/**
  * How pods may sit in the cgroup tree.
  * - `kubelet`: as the kubelet lays them out: one pod cgroup and the container directly below it.
  *   A pod or container segment further down, or a second pod segment, is refused: a container
@@ -101,8 +115,8 @@ function belowFirstPod(segments: readonly Segment[], path: string): CgroupPathId
   const nested = [...(own?.kind === 'other' ? [own] : []), ...below].find((s) => s.kind === 'pod' || s.kind === 'container' || s.kind === 'conmon');
   if (nested !== undefined) {
     const what = nested.kind === 'pod' ? `pod ${nested.uid}` : `container ${nested.id}`;
-    throw new AttestationError(
-      'not-a-workload',
+    throw new NestedCgroupError(
+      pod.uid,
       `cgroup path nests ${what} inside pod ${pod.uid}, which the kubelet never does (set attestation.nestedNodes only on nodes that run inside pods): ${path}`,
     );
   }
