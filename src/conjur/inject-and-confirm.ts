@@ -46,10 +46,11 @@ export interface InjectedCertificate {
 
 type Failure = Extract<ConfirmResult, { ok: false }>;
 
-/** What was last wrong at a path, without the content: a digest tells a stale file from a new one. */
-type LastSeen =
-  | { readonly kind: 'rejected'; readonly failure: Failure; readonly sha256: string; readonly path: string }
-  | { readonly kind: 'refused'; readonly detail: string; readonly path: string };
+/** What was last wrong, without the content: a digest tells a stale file from a new one. */
+interface LastSeen {
+  rejected?: { readonly failure: Failure; readonly sha256: string; readonly path: string };
+  refused?: { readonly detail: string; readonly path: string };
+}
 
 /**
  * Inject-and-confirm (design.md §2.2 steps 1-3): a fresh key, a CSR with CN = host id suffix and
@@ -69,13 +70,13 @@ export async function injectAndConfirm(req: InjectionRequest, deps: InjectionDep
 
   await deps.client.injectClientCert(toPem(csrDer, 'CERTIFICATE REQUEST'), prefix, signal);
 
-  let last: LastSeen | undefined;
+  const last: LastSeen = {};
   const outcome = await waitForFile(
     req.targetPaths,
     (content, path) => {
       const result = confirmCertificate(content, { ...expected, now: deps.clock.now(), conjurAheadMs: deps.clockSkewMs?.() ?? 0 });
       if (result.ok || (result.check !== 'public-key' && result.check !== 'parse')) return { accept: true, value: { result, path } };
-      last = { kind: 'rejected', failure: result, sha256: sha256(content), path };
+      last.rejected = { failure: result, sha256: sha256(content), path };
       return { accept: false };
     },
     {
@@ -85,7 +86,7 @@ export async function injectAndConfirm(req: InjectionRequest, deps: InjectionDep
       ...(maxBytes === undefined ? {} : { maxBytes }),
       onRefused: (path, refusal) => {
         deps.onRefusedFile?.(refusal.reason);
-        last = { kind: 'refused', detail: refusal.detail, path };
+        last.refused = { detail: refusal.detail, path };
       },
     },
     signal,
@@ -99,17 +100,19 @@ export async function injectAndConfirm(req: InjectionRequest, deps: InjectionDep
 
 /**
  * Nothing acceptable arrived. If all we ever saw is what was there before the inject, the
- * certificate never arrived (unavailable); a new file that failed the key check is a
- * certificate for someone else's key (confirm-failed). A file refused unread (not a regular
- * file, too large) is named in the message: the pod itself is in the way.
+ * certificate never arrived (unavailable); a new certificate for someone else's key is a
+ * failed confirm, whatever else was seen. A file refused unread (not a regular file, too large)
+ * is named next: the pod itself is in the way, and what it wrote between refusals (a file that
+ * does not parse) says no more. Only then does a new unparsable file count as a failed confirm.
  */
-function timedOut(req: InjectionRequest, before: readonly (string | undefined)[], last: LastSeen | undefined, timeoutMs: number): ConjurError {
+function timedOut(req: InjectionRequest, before: readonly (string | undefined)[], last: LastSeen, timeoutMs: number): ConjurError {
   const message = `injected certificate did not arrive within ${timeoutMs} ms`;
-  if (last?.kind === 'refused') return new ConjurError('unavailable', `${message}; ${last.path} was refused: it ${last.detail}`);
-  const stale = last === undefined || before[req.targetPaths.indexOf(last.path)] === last.sha256;
-  if (stale) return new ConjurError('unavailable', message);
-  const { check, detail } = last.failure;
-  return new ConjurError('confirm-failed', `injected certificate failed the ${check} check: ${detail}`, { check });
+  const rejected = last.rejected;
+  const isNew = rejected !== undefined && before[req.targetPaths.indexOf(rejected.path)] !== rejected.sha256;
+  const failed = (failure: Failure) => new ConjurError('confirm-failed', `injected certificate failed the ${failure.check} check: ${failure.detail}`, { check: failure.check });
+  if (isNew && rejected.failure.check === 'public-key') return failed(rejected.failure);
+  if (last.refused) return new ConjurError('unavailable', `${message}; ${last.refused.path} was refused: it ${last.refused.detail}`);
+  return isNew ? failed(rejected.failure) : new ConjurError('unavailable', message);
 }
 
 function digestOf(read: CertificateFileRead): string | undefined {

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../../src/async/index.js';
@@ -66,6 +66,15 @@ describe('injectAndConfirm with what the workload left in its volume', () => {
     conjur.injection = 'never';
     await writeFile(join(dir, 'client.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     await expect(run(conjur).result).rejects.toMatchObject({ code: 'unavailable', message: 'injected certificate did not arrive within 400 ms' });
+  });
+
+  it('names a refused file even when unparsable content came after it (the pod flipping its file)', async () => {
+    const conjur = new FakeConjurClient(ca, systemClock, () => dir);
+    conjur.injection = 'never';
+    await mkdir(join(dir, 'client.pem'));
+    const { result } = run(conjur);
+    setTimeout(() => void rm(join(dir, 'client.pem'), { recursive: true }).then(() => writeFile(join(dir, 'client.pem'), 'not a certificate')), 150);
+    await expect(result).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/client\.pem was refused: it is a directory$/) });
   });
 
   it('calls a new certificate for another key a failed confirm, not a late arrival', async () => {
