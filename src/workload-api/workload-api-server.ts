@@ -92,8 +92,8 @@ export function createWorkloadApiServer(deps: WorkloadApiServerDeps): WorkloadAp
   const health = new WorkloadHealth(deps.serving ?? true);
   health.addToServer(grpcServer);
   // Reflection describes our two protos and health, so grpcurl works against the socket unaided.
-  const healthDefinition = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-  addReflection(grpcServer, { ...protos.packageDefinition, ...healthDefinition });
+  // Built on its first call (reflection.ts): the health proto is parsed again only then.
+  addReflection(grpcServer, () => ({ ...protos.packageDefinition, ...protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS) }));
 
   return Object.assign(api, { grpcServer, health, peers, streams, limits });
 }
