@@ -1,9 +1,11 @@
 import { systemClock } from '../async/index.js';
 import { X509Source } from '../client/index.js';
 import type { X509Context } from '../client/index.js';
-import { elapsedSince, resolveSocket, toCliError, withClient } from './runtime.js';
+import { resolveSocket } from './resolve-socket.js';
+import { elapsedSince, withClient } from './runtime.js';
 import type { Runtime } from './runtime.js';
 import { writeBundleFiles, writeSpireLayout } from './svid-files.js';
+import { toCliError } from './to-cli-error.js';
 import { bundlesJson, formatBundles, formatX509Context, tokenJson, x509ContextJson } from './x509-summary.js';
 
 // What `api fetch x509|bundles|token` and `api watch` do once parsed (api-commands.ts holds

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { ConjurTokenSource, X509Source } from '../client/index.js';
 import type { EndpointAddress } from '../client/index.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { resolveSocket, toCliError } from './runtime.js';
+import { resolveSocket } from './resolve-socket.js';
+import { toCliError } from './to-cli-error.js';
 import type { Runtime } from './runtime.js';
 import { PUBLIC_MODE, writeHelperLayout } from './svid-files.js';
 

@@ -1,8 +1,7 @@
 import { systemClock } from '../async/index.js';
-import { endpointFromEnvironment, EndpointAddressError, formatEndpointAddress, toEndpointAddress, WorkloadApiClient, WorkloadApiError } from '../client/index.js';
+import { WorkloadApiClient } from '../client/index.js';
 import type { EndpointAddress } from '../client/index.js';
-import { CliError } from './cli-error.js';
-import { formatDuration } from './duration.js';
+import { toCliError } from './to-cli-error.js';
 
 // What the workload-side commands (api, healthcheck, helper) share when they run. Command
 // definitions import only the Runtime type from here: this module loads the client library
@@ -40,36 +39,7 @@ export async function withClient<T>(
   }
 }
 
-export function toCliError(error: unknown, address: EndpointAddress, timing?: { timedOut: boolean; timeoutMs: number }): CliError {
-  if (error instanceof CliError) return error;
-  const where = formatEndpointAddress(address);
-  if (timing?.timedOut) {
-    return new CliError('failed', `no answer from the Workload API at ${where} within ${formatDuration(timing.timeoutMs)}`, { cause: error });
-  }
-  if (error instanceof WorkloadApiError) return new CliError('failed', error.message, { cause: error });
-  return new CliError('failed', `${where}: ${(error as Error).message ?? String(error)}`, { cause: error });
-}
-
 /** Milliseconds since `start` (a performance.now() reading), for "received after" lines. */
 export function elapsedSince(start: number): number {
   return performance.now() - start;
-}
-
-export function resolveSocket(option: string | undefined, env: NodeJS.ProcessEnv | undefined): EndpointAddress {
-  if (option !== undefined) {
-    try {
-      return toEndpointAddress(option);
-    } catch (error) {
-      throw new CliError('usage', `invalid --socket: ${(error as Error).message}`, { cause: error });
-    }
-  }
-  let fromEnv: EndpointAddress | undefined;
-  try {
-    fromEnv = endpointFromEnvironment(env);
-  } catch (error) {
-    if (error instanceof EndpointAddressError) throw new CliError('usage', error.message, { cause: error });
-    throw error;
-  }
-  if (!fromEnv) throw new CliError('usage', 'no Workload API socket: pass --socket or set SPIFFE_ENDPOINT_SOCKET');
-  return fromEnv;
 }

@@ -1,5 +1,5 @@
-import { status as Status } from '@grpc/grpc-js';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { GRPC_STATUS as Status, grpcStatusName } from './grpc-status.js';
 import { WorkloadApiError } from './workload-api-error.js';
 import type { WorkloadApiErrorCode } from './workload-api-error.js';
 
@@ -39,7 +39,7 @@ export function toWorkloadApiError(error: unknown, describe: string): WorkloadAp
     const reason = error instanceof Error ? error.message : String(error);
     return new WorkloadApiError('unavailable', `${describe} failed: ${reason}`, { cause: error });
   }
-  const statusName = Status[error.code] ?? String(error.code);
+  const statusName = grpcStatusName(error.code);
   const unreachable = error.code === Status.UNAVAILABLE ? connectFailure(error.details) : undefined;
   const reason = unreachable ?? `${statusName}: ${oneLine(error.details)}`;
   return new WorkloadApiError(codeOf(error.code), `${describe} failed: ${reason}`, { cause: error });
@@ -58,7 +58,7 @@ function connectFailure(details: string): string | undefined {
   return `cannot connect: ${lastError}${hint}`;
 }
 
-function codeOf(code: Status): WorkloadApiErrorCode {
+function codeOf(code: number): WorkloadApiErrorCode {
   switch (code) {
     case Status.INVALID_ARGUMENT:
       return 'invalid-argument';

@@ -18,6 +18,7 @@ export { splitDerCertificates } from './der-certificates.js';
 export { certificatesToPem, privateKeyToPem } from './pem.js';
 export type { ConjurToken } from './from-responses.js';
 export { WorkloadApiClient, SECURITY_HEADER } from './workload-api-client.js';
+export { probeHealth } from './health-probe.js';
 export type { WorkloadApiClientOptions, HealthStatus } from './workload-api-client.js';
 export type { ReconnectOptions } from './reconnecting-stream.js';
 export { X509Source } from './x509-source.js';

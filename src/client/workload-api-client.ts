@@ -1,8 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { BundleSet, X509Context } from '../spiffe/index.js';
 import { endpointFromEnvironment, EndpointAddressError, formatEndpointAddress, toEndpointAddress, toGrpcTarget } from './endpoint-address.js';
 import type { EndpointAddress } from './endpoint-address.js';
 import { firstMessage, readStream, toWorkloadApiError } from './grpc-calls.js';
+import { grpcLibrary } from './grpc-library.js';
 import { fromConjurTokenResponse, fromX509BundlesResponse, fromX509SvidResponse } from './from-responses.js';
 import type { ConjurToken } from './from-responses.js';
 import {
@@ -45,7 +46,8 @@ export class WorkloadApiClient {
   constructor(options: WorkloadApiClientOptions = {}) {
     this.address = resolveAddress(options.socket);
     const backoff = options.reconnectBackoff ?? { initialMs: 1000, maxMs: 30_000 };
-    this.channel = new grpc.Client(toGrpcTarget(this.address), grpc.credentials.createInsecure(), {
+    const { Client, credentials } = grpcLibrary();
+    this.channel = new Client(toGrpcTarget(this.address), credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': backoff.initialMs,
       'grpc.max_reconnect_backoff_ms': backoff.maxMs,
     });
@@ -109,7 +111,7 @@ export class WorkloadApiClient {
 }
 
 function securityHeader(): grpc.Metadata {
-  const metadata = new grpc.Metadata();
+  const metadata = new (grpcLibrary().Metadata)();
   metadata.set(SECURITY_HEADER, 'true');
   return metadata;
 }

@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildCli } from '../../../src/cli/index.js';
 import { recordingActions, run } from './run-command.js';
@@ -67,6 +71,28 @@ describe('bad command lines', () => {
     expect(result.stderr).toBe(
       'error: FetchX509SVID to unix:///nonexistent/agent.sock failed: cannot connect: connect ENOENT /nonexistent/agent.sock (is the agent running?)\n',
     );
+  });
+
+  it('healthcheck names the socket when nothing listens there, and when something not gRPC answers', async () => {
+    expect(await run(['healthcheck', '--socket', '/nonexistent/agent.sock'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: health check to unix:///nonexistent/agent.sock failed: cannot connect: connect ENOENT /nonexistent/agent.sock (is the agent running?)\n',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'healthcheck-'));
+    const socket = join(dir, 'web.sock');
+    const server = createServer((_request, response) => response.writeHead(404).end('no'));
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      expect(await run(['healthcheck', '--socket', socket])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: health check to unix://${socket} failed: not a gRPC answer (HTTP status 404)\n`,
+      });
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints an action’s failure as one line, without a stack trace', async () => {
