@@ -36,8 +36,9 @@ export interface SessionGuardOptions {
  * - Rapid Reset: streams the client resets before the agent sent them a message (no answer yet,
  *   or only a status) cost the agent work and the client nothing, so they are bounded per pod
  *   (a token bucket, `earlyResetBurst` / `earlyResetRate`, kept by CallerLimits so that a new
- *   connection does not refill it); over it the session gets GOAWAY(ENHANCE_YOUR_CALM). A stream cancelled after its first message (a fetch: open, take
- *   the first message, cancel) is never held against the client;
+ *   connection does not refill it); over it the session gets GOAWAY(ENHANCE_YOUR_CALM). A
+ *   stream cancelled after its first message (a fetch: open, take the first message, cancel)
+ *   is never held against the client;
  * - where nghttp2's fixed reset limit still applies (Node < 23), the session is closed
  *   gracefully (GOAWAY NO_ERROR: open streams finish, clients open a new connection for new
  *   calls) shortly before that limit would close it with an error, so a client that cancels
@@ -47,6 +48,8 @@ export class SessionGuard {
   private cancelHandshakeTimer: (() => void) | undefined;
   private readonly allResets: TokenBucket | undefined;
   private recycled = false;
+  /** Set once a bound closes the session: the streams that close after that count no more. */
+  private cut = false;
 
   constructor(
     private readonly session: ServerHttp2Session,
@@ -76,9 +79,10 @@ export class SessionGuard {
   }
 
   private streamClosed(stream: ServerHttp2Stream): void {
-    if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR || this.session.destroyed) return;
+    if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR || this.cut || this.session.destroyed) return;
     const now = this.options.clock.now();
     if (!answeredBeforeReset(stream) && !this.options.takeEarlyReset()) {
+      this.cut = true;
       this.options.onClosed({
         limit: 'earlyResets',
         message: `connection closed: the pod cancelled more than ${this.options.earlyResetBurst} calls before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`,
