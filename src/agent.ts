@@ -194,7 +194,19 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     },
     { name: 'bundle', isReady: () => bundles.current() !== undefined, detail: () => 'the trust bundle (authn-k8s CA) is not loaded yet' },
   ];
-  const health = new HealthServer({ host: config.health.listen.host, port: config.health.listen.port, checks, logger });
+  // The probes listen on the pod IP, reachable from any pod: bounded like the socket.
+  const httpLimits = {
+    maxConnections: config.limits.httpConnections,
+    requestTimeoutMs: config.limits.handshakeTimeoutMs,
+    onRefused: () => metrics.limitRefusals.inc({ limit: 'httpConnections' }),
+  };
+  const health = new HealthServer({
+    host: config.health.listen.host,
+    port: config.health.listen.port,
+    checks,
+    logger,
+    limits: httpLimits,
+  });
   metrics.addProbes({
     workloadConnections: () => endpoint.connectionCount,
     workloadStreams: () => endpoint.openStreamCount,
@@ -209,7 +221,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
     conjurRequestsWaiting: () => client.requestsInFlight.waiting,
     cachedPods: () => pods.stats.cachedPods,
   });
-  const metricsServer = new MetricsServer(metrics, logger);
+  const metricsServer = new MetricsServer(metrics, logger, httpLimits);
 
   // gRPC health mirrors /ready, so `conjur-spiffe-agent healthcheck` on the socket tells the same story.
   const stopHealthSync = syncServing(clock, () => health.readiness().ready, (ready) => api.health.setServing(ready));

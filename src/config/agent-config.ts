@@ -120,6 +120,8 @@ export interface LimitOptions {
   readonly healthWatchesPerPod: number;
   readonly handshakeTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** Open connections on each HTTP endpoint (probes, metrics): they listen beyond the node. */
+  readonly httpConnections: number;
   /** Calls cancelled before their first answer: token bucket of this size per connection ... */
   readonly earlyResetBurst: number;
   /** ... refilled at this many per second. */

@@ -62,6 +62,12 @@ export const LIMIT_FIELDS = {
     presence: byDefault('2m'),
     description: 'A connection without an open call for this long is closed (GOAWAY; clients reconnect when they next call).',
   }),
+  limitsHttpConnections: field({
+    path: 'limits.httpConnections',
+    type: positiveInteger,
+    presence: byDefault(32),
+    description: 'Open connections on each HTTP endpoint (health.listen, metrics.listen); a connection over it is closed at once. A request there must arrive whole within limits.handshakeTimeout.',
+  }),
   limitsEarlyResetBurst: field({
     path: 'limits.earlyResetBurst',
     type: positiveInteger,

@@ -79,6 +79,7 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       healthWatchesPerPod: v.require(F.limitsHealthWatchesPerPod),
       handshakeTimeoutMs: v.require(F.limitsHandshakeTimeoutMs),
       idleTimeoutMs: v.require(F.limitsIdleTimeoutMs),
+      httpConnections: v.require(F.limitsHttpConnections),
       earlyResetBurst: v.require(F.limitsEarlyResetBurst),
       earlyResetRate: v.require(F.limitsEarlyResetRate),
     },

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { boundHttpServer, DEFAULT_HTTP_ENDPOINT_LIMITS, httpServerOptions } from '../health/index.js';
+import type { HttpEndpointLimits } from '../health/index.js';
 import type { Logger } from '../log/index.js';
 import type { AgentMetrics } from './agent-metrics.js';
 
@@ -11,10 +13,11 @@ export class MetricsServer {
   constructor(
     private readonly metrics: AgentMetrics,
     private readonly logger: Logger,
+    private readonly limits: HttpEndpointLimits = DEFAULT_HTTP_ENDPOINT_LIMITS,
   ) {}
 
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((req, res) => {
+    const server = createServer(httpServerOptions(this.limits), (req, res) => {
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404).end();
         return;
@@ -24,6 +27,7 @@ export class MetricsServer {
         () => res.writeHead(500).end(),
       );
     });
+    boundHttpServer(server, this.limits);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

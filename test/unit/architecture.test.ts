@@ -26,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   'workload-api': ['spiffe', 'peer', 'gen', 'async', 'log', 'attestation', 'identity', 'svid-cache'],
   sds: ['spiffe', 'x509', 'gen', 'log', 'identity', 'workload-api'],
   health: ['log', 'async'],
-  metrics: ['log'],
+  metrics: ['log', 'health'],
   client: ['spiffe', 'gen', 'async'],
   'pod-contract': [],
   cli: ['client', 'log', 'async', 'spiffe', 'pod-contract'],

@@ -1,15 +1,31 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { HealthServer } from '../../../src/health/index.js';
+import type { HttpEndpointLimits } from '../../../src/health/index.js';
 import { silentLogger } from '../../../src/log/index.js';
 
 describe('HealthServer', () => {
   let server: HealthServer | undefined;
   afterEach(async () => server?.close());
 
-  async function start(checks: ConstructorParameters<typeof HealthServer>[0]['checks']) {
-    server = new HealthServer({ host: '127.0.0.1', port: 0, checks, logger: silentLogger });
-    const { port } = await server.listen();
+  let port = 0;
+  async function start(checks: ConstructorParameters<typeof HealthServer>[0]['checks'], limits?: HttpEndpointLimits) {
+    server = new HealthServer({ host: '127.0.0.1', port: 0, checks, logger: silentLogger, limits });
+    ({ port } = await server.listen());
     return (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
+  }
+
+  /** A raw connection that sends nothing; resolves when the server closes it. */
+  function silentConnection(): Promise<{ socket: Socket; closed: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const opened = Date.now();
+      const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - opened)));
+      socket.on('error', () => {});
+      socket.once('connect', () => resolve({ socket, closed }));
+      socket.once('error', reject);
+    });
   }
 
   it('answers /live while the process runs', async () => {
@@ -36,5 +52,25 @@ describe('HealthServer', () => {
   it('answers 404 for unknown paths', async () => {
     const get = await start([]);
     expect((await get('/metrics')).status).toBe(404);
+  });
+
+  it('closes connections over its bound at once and counts them, and still answers probes after', async () => {
+    let refused = 0;
+    const get = await start([], { maxConnections: 3, requestTimeoutMs: 60_000, onRefused: () => refused++ });
+    const held = await Promise.all([silentConnection(), silentConnection(), silentConnection()]);
+    const extra = await silentConnection();
+    await extra.closed;
+    expect(refused).toBe(1);
+    for (const { socket } of held) socket.destroy();
+    await Promise.all(held.map((h) => h.closed));
+    expect((await get('/live')).status).toBe(200);
+  });
+
+  it('closes a connection that sends no request within the timeout', async () => {
+    await start([], { maxConnections: 8, requestTimeoutMs: 300 });
+    const idle = await silentConnection();
+    const lifetime = await idle.closed;
+    expect(lifetime).toBeGreaterThanOrEqual(250);
+    expect(lifetime).toBeLessThan(10_000);
   });
 });
