@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_HTTP_ENDPOINT_LIMITS } from '../../../src/health/index.js';
 import { CallerLimits, DEFAULT_ENDPOINT_LIMITS } from '../../../src/workload-api/index.js';
 import type { EndpointLimits, LimitName, LimitRefusal } from '../../../src/workload-api/index.js';
 import { FIELDS } from '../../../src/config/field-table.js';
@@ -130,7 +131,10 @@ describe('CallerLimits', () => {
         .map((f) => [f.path.slice('limits.'.length), f.type.parse(f.presence.kind === 'default' ? f.presence.value : undefined)]),
     );
     const renamed = Object.fromEntries(Object.entries(DEFAULT_ENDPOINT_LIMITS).map(([k, v]) => [k.replace(/Ms$/, ''), v]));
-    expect(configured).toEqual(renamed);
+    // limits.httpConnections bounds the HTTP probes and /metrics, not the socket.
+    const { httpConnections, ...socketLimits } = configured;
+    expect(socketLimits).toEqual(renamed);
+    expect(httpConnections).toBe(DEFAULT_HTTP_ENDPOINT_LIMITS.maxConnections);
     // 100 processes with an X.509, a bundle and a token stream each, on up to 3 connections each.
     expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod).toBeGreaterThanOrEqual(1.5 * 300);
     expect(DEFAULT_ENDPOINT_LIMITS.connectionsPerPod).toBeGreaterThanOrEqual(300);
