@@ -15,6 +15,7 @@ import { buildPod, containerIdOf } from './pod-builder.js';
 import type { PodJson } from './pod-builder.js';
 import { createTestCa } from './test-ca.js';
 import type { TestCa } from './test-ca.js';
+import { kubeconfigYaml } from './kubeconfig-yaml.js';
 
 // A Kubernetes node made of the doubles, for integration tests, interop tests, benchmarks and
 // the demo: an API server (with pods/exec), a kubelet, a Conjur server wired to both, a kubelet
@@ -114,7 +115,7 @@ export class SimulatedNode {
     writeFileSync(dirs.tokenFile, apiToken);
     writeFileSync(dirs.caFile, ca.certPem);
     writeFileSync(dirs.conjurCaFile, ca.certPem);
-    writeFileSync(dirs.kubeconfig, kubeconfigYaml(kubeApi.url, ca.certPem, apiToken));
+    writeFileSync(dirs.kubeconfig, kubeconfigYaml(kubeApi.url, ca.certPem, apiToken, { cluster: 'simulated', user: 'agent' }));
     return new SimulatedNode(opts, ca, kubeApi, exec, kubelet, conjur, dirs, apiToken);
   }
 
@@ -254,26 +255,3 @@ function copyStatus(pid: number, dir: string): void {
   }
 }
 
-function kubeconfigYaml(server: string, caPem: string, token: string): string {
-  const caData = Buffer.from(caPem).toString('base64');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: simulated',
-    '  cluster:',
-    `    server: ${server}`,
-    `    certificate-authority-data: ${caData}`,
-    'users:',
-    '- name: agent',
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: simulated',
-    '  context:',
-    '    cluster: simulated',
-    '    user: agent',
-    'current-context: simulated',
-    '',
-  ].join('\n');
-}

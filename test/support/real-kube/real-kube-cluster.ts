@@ -12,6 +12,7 @@ import type { RealKubeBinaries } from './binaries.js';
 import { GuardedProcess } from './guarded-process.js';
 import { expectOk, kubeRequest } from './kube-http.js';
 import type { KubeAnswer, KubeMethod } from './kube-http.js';
+import { kubeconfigYaml } from '../kubeconfig-yaml.js';
 
 // A real Kubernetes control plane for tests: etcd and kube-apiserver (built from the pinned Go
 // module, see binaries.ts) on free loopback ports, with a self-made CA, RBAC on, a
@@ -79,7 +80,7 @@ export class RealKubeCluster {
       try {
         await waitForEtcd(ports.etcdClient, etcd, join(dir, 'etcd.log'));
         await cluster.startApiServer();
-        writeFileSync(cluster.adminKubeconfig, kubeconfigYaml(cluster.url, ca, adminToken));
+        writeFileSync(cluster.adminKubeconfig, kubeconfigYaml(cluster.url, ca, adminToken, { cluster: 'real-kube', user: 'admin', context: 'admin' }));
       } catch (error) {
         await cluster.close();
         throw error;
@@ -354,30 +355,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function kubeconfigYaml(server: string, caPem: string, token: string): string {
-  const caData = Buffer.from(caPem).toString('base64');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: real-kube',
-    '  cluster:',
-    `    server: ${server}`,
-    `    certificate-authority-data: ${caData}`,
-    'users:',
-    '- name: admin',
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: admin',
-    '  context:',
-    '    cluster: real-kube',
-    '    user: admin',
-    'current-context: admin',
-    '',
-  ].join('\n');
 }
 
 function tail(file: string, lines = 30): string {
