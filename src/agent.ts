@@ -197,6 +197,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   // The probes listen on the pod IP, reachable from any pod: bounded like the socket.
   const httpLimits = {
     maxConnections: config.limits.httpConnections,
+    maxConnectionsPerAddress: config.limits.httpConnectionsPerAddress,
     requestTimeoutMs: config.limits.handshakeTimeoutMs,
     onRefused: () => metrics.limitRefusals.inc({ limit: 'httpConnections' }),
   };

@@ -122,6 +122,8 @@ export interface LimitOptions {
   readonly idleTimeoutMs: number;
   /** Open connections on each HTTP endpoint (probes, metrics): they listen beyond the node. */
   readonly httpConnections: number;
+  /** ... and from one remote address, so a pod cannot crowd out the kubelet's probes. */
+  readonly httpConnectionsPerAddress: number;
   /** Calls cancelled before their first answer: token bucket of this size per connection ... */
   readonly earlyResetBurst: number;
   /** ... refilled at this many per second. */

@@ -65,8 +65,14 @@ export const LIMIT_FIELDS = {
   limitsHttpConnections: field({
     path: 'limits.httpConnections',
     type: positiveInteger,
-    presence: byDefault(32),
-    description: 'Open connections on each HTTP endpoint (health.listen, metrics.listen); a connection over it is closed at once. A request there must arrive whole within limits.handshakeTimeout.',
+    presence: byDefault(256),
+    description: 'Open connections on each HTTP endpoint (health.listen, metrics.listen); a connection over it is closed at once. A request there must arrive whole, and an idle connection ends, within limits.handshakeTimeout.',
+  }),
+  limitsHttpConnectionsPerAddress: field({
+    path: 'limits.httpConnectionsPerAddress',
+    type: positiveInteger,
+    presence: byDefault(8),
+    description: "Open connections from one remote address on each HTTP endpoint: a pod holding its share open cannot crowd out the kubelet's probes.",
   }),
   limitsEarlyResetBurst: field({
     path: 'limits.earlyResetBurst',

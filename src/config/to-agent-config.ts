@@ -80,6 +80,7 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       handshakeTimeoutMs: v.require(F.limitsHandshakeTimeoutMs),
       idleTimeoutMs: v.require(F.limitsIdleTimeoutMs),
       httpConnections: v.require(F.limitsHttpConnections),
+      httpConnectionsPerAddress: v.require(F.limitsHttpConnectionsPerAddress),
       earlyResetBurst: v.require(F.limitsEarlyResetBurst),
       earlyResetRate: v.require(F.limitsEarlyResetRate),
     },

@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { boundHttpServer, DEFAULT_HTTP_ENDPOINT_LIMITS, httpServerOptions } from '../health/index.js';
+import { createBoundedHttpServer, DEFAULT_HTTP_ENDPOINT_LIMITS } from '../health/index.js';
 import type { HttpEndpointLimits } from '../health/index.js';
 import type { Logger } from '../log/index.js';
 import type { AgentMetrics } from './agent-metrics.js';
@@ -17,7 +16,7 @@ export class MetricsServer {
   ) {}
 
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer(httpServerOptions(this.limits), (req, res) => {
+    const server = createBoundedHttpServer(this.limits, (req, res) => {
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404).end();
         return;
@@ -27,7 +26,6 @@ export class MetricsServer {
         () => res.writeHead(500).end(),
       );
     });
-    boundHttpServer(server, this.limits);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -17,9 +17,9 @@ describe('HealthServer', () => {
   }
 
   /** A raw connection that sends nothing; resolves when the server closes it. */
-  function silentConnection(): Promise<{ socket: Socket; closed: Promise<number> }> {
+  function silentConnection(localAddress?: string): Promise<{ socket: Socket; closed: Promise<number> }> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect({ port, host: '127.0.0.1', localAddress });
       const opened = Date.now();
       const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - opened)));
       socket.on('error', () => {});
@@ -56,7 +56,7 @@ describe('HealthServer', () => {
 
   it('closes connections over its bound at once and counts them, and still answers probes after', async () => {
     let refused = 0;
-    const get = await start([], { maxConnections: 3, requestTimeoutMs: 60_000, onRefused: () => refused++ });
+    const get = await start([], { maxConnections: 3, maxConnectionsPerAddress: 100, requestTimeoutMs: 60_000, onRefused: () => refused++ });
     const held = await Promise.all([silentConnection(), silentConnection(), silentConnection()]);
     const extra = await silentConnection();
     await extra.closed;
@@ -67,10 +67,31 @@ describe('HealthServer', () => {
   });
 
   it('closes a connection that sends no request within the timeout', async () => {
-    await start([], { maxConnections: 8, requestTimeoutMs: 300 });
+    await start([], { maxConnections: 8, maxConnectionsPerAddress: 8, requestTimeoutMs: 300 });
     const idle = await silentConnection();
     const lifetime = await idle.closed;
     expect(lifetime).toBeGreaterThanOrEqual(250);
     expect(lifetime).toBeLessThan(10_000);
+  });
+
+  it('bounds one remote address on its own, so a pod holding connections cannot crowd out the probes', async () => {
+    let refused = 0;
+    // 127.0.0.2 stands for a pod's address, 127.0.0.1 for the node's, where the kubelet's probes come from.
+    const get = await start([], { maxConnections: 100, maxConnectionsPerAddress: 2, requestTimeoutMs: 60_000, onRefused: () => refused++ });
+    const held = [await silentConnection('127.0.0.2'), await silentConnection('127.0.0.2')];
+    const extra = await silentConnection('127.0.0.2');
+    await extra.closed;
+    expect(refused).toBe(1);
+    expect((await get('/live')).status).toBe(200);
+    for (const { socket } of held) socket.destroy();
+    await Promise.all(held.map((h) => h.closed));
+    // The server sees the closes a moment after the client: the address gets its share back then.
+    let stillOpen = false;
+    for (let attempt = 0; attempt < 20 && !stillOpen; attempt++) {
+      const again = await silentConnection('127.0.0.2');
+      stillOpen = await Promise.race([again.closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 200))]);
+      again.socket.destroy();
+    }
+    expect(stillOpen).toBe(true);
   });
 });

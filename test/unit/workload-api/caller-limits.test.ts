@@ -132,9 +132,10 @@ describe('CallerLimits', () => {
     );
     const renamed = Object.fromEntries(Object.entries(DEFAULT_ENDPOINT_LIMITS).map(([k, v]) => [k.replace(/Ms$/, ''), v]));
     // limits.httpConnections bounds the HTTP probes and /metrics, not the socket.
-    const { httpConnections, ...socketLimits } = configured;
+    const { httpConnections, httpConnectionsPerAddress, ...socketLimits } = configured;
     expect(socketLimits).toEqual(renamed);
     expect(httpConnections).toBe(DEFAULT_HTTP_ENDPOINT_LIMITS.maxConnections);
+    expect(httpConnectionsPerAddress).toBe(DEFAULT_HTTP_ENDPOINT_LIMITS.maxConnectionsPerAddress);
     // 100 processes with an X.509, a bundle and a token stream each, on up to 3 connections each.
     expect(DEFAULT_ENDPOINT_LIMITS.streamsPerPod).toBeGreaterThanOrEqual(1.5 * 300);
     expect(DEFAULT_ENDPOINT_LIMITS.connectionsPerPod).toBeGreaterThanOrEqual(300);
