@@ -1,4 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { constants as http2Constants } from 'node:http2';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -143,6 +144,25 @@ describe('A hostile pod cannot take the agent down', () => {
     expect(await healthyFetch()).toBe(healthy.spiffeId);
   }, 60_000);
 
+  it("keeps answering the kubelet's probes while a pod holds HTTP connections to them open (limits.httpConnectionsPerAddress)", async () => {
+    const health = new URL(await agent.healthUrl());
+    const refusedBefore = await metric(REFUSALS, { limit: 'httpConnections' });
+    // 127.0.0.2 stands for the hostile pod's address; the probes below come from 127.0.0.1, the node's.
+    const started = Date.now();
+    const lifetimes = Array.from({ length: 200 }, () => {
+      const socket = connect({ host: health.hostname, port: Number(health.port), localAddress: '127.0.0.2' });
+      socket.on('error', () => {});
+      return new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
+    });
+    const closedAtOnce = await countSettledWithin(lifetimes, 2_000);
+    expect(closedAtOnce).toBeGreaterThanOrEqual(200 - 8);
+    expect((await fetch(`${health.origin}/live`)).status).toBe(200);
+    expect((await fetch(`${health.origin}/ready`)).status).toBe(200);
+    expect((await metric(REFUSALS, { limit: 'httpConnections' })) - refusedBefore).toBeGreaterThanOrEqual(200 - 8);
+    // The ones it kept, which never sent a request, end within limits.handshakeTimeout.
+    expect(Math.max(...(await Promise.all(lifetimes)))).toBeLessThan(HANDSHAKE_TIMEOUT_MS + 10_000);
+  }, 30_000);
+
   it('serves a heavy legitimate pod: 100 processes, each with an X.509, a bundle and a token stream', async () => {
     const refusedBefore = await refusalsTotal(agent);
     const busy = node.addPod({ namespace: 'shop', name: 'busy' });
@@ -200,4 +220,12 @@ async function waitFor(condition: () => Promise<boolean>, limitMs = 20_000): Pro
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** How many of `promises` have settled after `ms`. */
+async function countSettledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<number> {
+  let settled = 0;
+  for (const p of promises) void p.then(() => settled++);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return settled;
 }

@@ -87,6 +87,11 @@ export class SpawnedAgent {
     return kb / 1024;
   }
 
+  /** The agent's HTTP /live and /ready endpoint, e.g. http://127.0.0.1:41234. */
+  healthUrl(): Promise<string> {
+    return this.listener('Health endpoint listening', 5_000);
+  }
+
   async metrics(): Promise<string> {
     const url = await this.listener('Metrics endpoint listening', 5_000);
     const response = await fetch(`${url}/metrics`);
