@@ -187,7 +187,12 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
     const counted: ConjurRoute | undefined = route.kind === 'inject' || route.kind === 'authenticate' ? route.kind : route.kind === 'secret' || route.kind === 'batch-secrets' ? 'secrets' : undefined;
     if (route.kind === 'inject') {
       injectsInFlight.peak = Math.max(injectsInFlight.peak, ++injectsInFlight.now);
-      res.once('close', () => void injectsInFlight.now--);
+      // Done when the answer is handed to the socket ('prefinish', emitted inside end()): 'finish'
+      // and 'close' can come after the agent has read the answer and sent its next request,
+      // which would count that request twice.
+      let open = true;
+      const done = () => void (open && ((open = false), injectsInFlight.now--));
+      res.once('prefinish', done).once('close', done);
     }
     let body: Promise<Buffer> | undefined;
     let injectionMode = injection.mode;
@@ -203,6 +208,7 @@ export async function startConjur(options: ConjurOptions): Promise<ConjurDouble>
       const record: RequestRecord = { route: counted, at: Date.now(), ...who, outcome: undefined };
       requests.push(record);
       res.once('finish', () => (record.outcome = res.statusCode));
+      res.once('close', () => (record.durationMs = Date.now() - record.at));
       const status = failures.take(counted);
       if (status !== undefined) return void (req.resume(), sendHead(req, res, status));
       const action = faults.take(counted, who);

@@ -59,7 +59,7 @@ export class AgentHandle {
     return this.child.ipc.call<AgentUsage>('usage', { collect });
   }
 
-  drainProbes(): Promise<{ records: ProbeRecord[]; maxInjectsInFlight: number }> {
+  drainProbes(): Promise<{ records: ProbeRecord[] }> {
     return this.child.ipc.call('drain-probes');
   }
 

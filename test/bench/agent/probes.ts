@@ -24,8 +24,6 @@ export interface Attested {
 
 export class Probes {
   private records: ProbeRecord[] = [];
-  private injectsInFlight = 0;
-  private maxInjectsInFlight = 0;
 
   /** Wraps the prototypes; `onAttest` hears every attestation's pid and pod (or failure). */
   install(onAttest: (attested: Attested) => void): void {
@@ -41,13 +39,8 @@ export class Probes {
       },
     );
     wrap(ConjurClient.prototype, 'injectClientCert', (original) =>
-      async function (this: ConjurClient, ...args: Parameters<ConjurClient['injectClientCert']>) {
-        self.maxInjectsInFlight = Math.max(self.maxInjectsInFlight, ++self.injectsInFlight);
-        try {
-          return await self.time('inject', () => original.apply(this, args));
-        } finally {
-          self.injectsInFlight--;
-        }
+      function (this: ConjurClient, ...args: Parameters<ConjurClient['injectClientCert']>) {
+        return self.time('inject', () => original.apply(this, args));
       },
     );
     wrap(ConjurClient.prototype, 'authenticate', (original) =>
@@ -70,11 +63,10 @@ export class Probes {
     );
   }
 
-  /** Records since the last drain, and the most injects that were in flight at once. */
-  drain(): { records: ProbeRecord[]; maxInjectsInFlight: number } {
-    const out = { records: this.records, maxInjectsInFlight: this.maxInjectsInFlight };
+  /** Records since the last drain. */
+  drain(): { records: ProbeRecord[] } {
+    const out = { records: this.records };
     this.records = [];
-    this.maxInjectsInFlight = this.injectsInFlight;
     return out;
   }
 

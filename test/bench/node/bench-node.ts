@@ -89,6 +89,19 @@ export class BenchNode {
     return { kubelet: this.node.kubelet.requests, ...this.node.conjur.calls };
   }
 
+  /**
+   * inject_client_cert requests the Conjur double is answering at once: the most since the last
+   * call (the peak restarts from the number open now), and each inject's time at the double since
+   * request number `sinceInject` (counted as in upstreamCalls).
+   */
+  injectsAtConjur(sinceInject: number): { peak: number; durationsMs: number[] } {
+    const { conjur } = this.node;
+    const peak = conjur.injectsInFlight.peak;
+    conjur.injectsInFlight.peak = conjur.injectsInFlight.now;
+    const injects = conjur.requestsFor({ route: 'inject' }).slice(sinceInject);
+    return { peak, durationsMs: injects.flatMap((r) => (r.durationMs === undefined ? [] : [r.durationMs])) };
+  }
+
   /** Bytes of the kubelet's /pods answer for this node. */
   kubeletResponseBytes(): number {
     return Buffer.byteLength(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [...this.node.pods.values()].map((p) => p.json) }));

@@ -93,22 +93,23 @@ async function idle(run: Run, agent: AgentHandle): Promise<Figure[]> {
 /** Every pod asks again after the restart; where the time goes (agent or doubles) and the bound. */
 async function reissue(run: Run, agent: AgentHandle): Promise<Figure[]> {
   const { node } = run;
-  await agent.drainProbes();
   const before = node.upstreamCalls();
+  node.injectsAtConjur(before.inject); // the peak counts from here
   const agentBefore = await agent.usage();
   const doublesBefore = process.cpuUsage();
   const reissueMs = await placeAll(run, agent);
   const doublesCpu = process.cpuUsage(doublesBefore);
   const agentCpuMs = (await agent.usage()).cpuMs - agentBefore.cpuMs;
-  const { records, maxInjectsInFlight } = await agent.drainProbes();
   const injects = node.upstreamCalls().inject - before.inject;
-  const injectMs = summarize(records.filter((r) => r.kind === 'inject').map((r) => r.ms));
+  // Counted at Conjur: the agent's own view of an inject call includes waiting for its slot.
+  const atConjur = node.injectsAtConjur(before.inject);
+  const injectMs = summarize(atConjur.durationsMs);
   return [
     { id: 'scale.reissue', group: GROUP, label: `full-node re-issue after restart: ${node.workloadPods.length} pods (${injects} injects), all ${run.streams} streams served`, value: reissueMs, unit: 'ms' },
-    { id: 'scale.reissue.inject', group: GROUP, label: '  inject_client_cert round trip during re-issue (Conjur + exec, 8 at a time), p50', value: injectMs.p50, unit: 'ms' },
+    { id: 'scale.reissue.inject', group: GROUP, label: '  inject_client_cert answer time at Conjur during re-issue (Conjur + exec, 8 at a time), p50', value: injectMs.p50, unit: 'ms' },
     { id: 'scale.reissue.agentCpu', group: GROUP, label: '  agent CPU during re-issue', value: agentCpuMs, unit: 'ms' },
     { id: 'scale.reissue.doublesCpu', group: GROUP, label: "  doubles' CPU during re-issue (run-all's process: Conjur, API server, exec, kubelet)", value: (doublesCpu.user + doublesCpu.system) / 1000, unit: 'ms' },
-    { id: 'scale.reissue.concurrency', group: GROUP, label: 'most inject calls in flight at once during re-issue (bound: conjur.maxConcurrentIssuances = 8)', value: maxInjectsInFlight, unit: 'calls', target: { text: 'never above the bound (8)', met: maxInjectsInFlight <= 8 } },
+    { id: 'scale.reissue.concurrency', group: GROUP, label: 'most inject requests Conjur answered at once during re-issue (bound: conjur.maxConcurrentIssuances = 8)', value: atConjur.peak, unit: 'requests', target: { text: 'never above the bound (8)', met: atConjur.peak <= 8 } },
   ];
 }
 

@@ -40,6 +40,8 @@ export interface RequestRecord extends RequestIdentity {
   readonly at: number;
   /** The status answered; 'hung' for a request the double never answered; undefined while open. */
   outcome: number | 'hung' | undefined;
+  /** Arrival to the end of the answer (ms); undefined while open. */
+  durationMs?: number;
 }
 
 interface Fault {
