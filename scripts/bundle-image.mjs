@@ -8,27 +8,58 @@
 // test/integration/image-bundle.test.ts run this output.
 // `node scripts/bundle-image.mjs [OUTDIR [ENTRY]]`: the bench bundles its agent process the same
 // way (npm run bench), so the agent it measures is built as the image's is.
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist/image';
 const entry = process.argv[3] ?? 'src/main.ts';
 rmSync(outdir, { recursive: true, force: true }); // chunk names change with content: no stale ones
 
-await build({
-  entryPoints: [entry],
-  outdir,
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   external: ['@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'grpc-health-check', 'protobufjs', 'protobufjs/*'],
-  // CommonJS dependencies bundled into ES modules still call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   legalComments: 'none',
   minify: true,
   keepNames: true,
   logLevel: 'warning',
+};
+const MAIN = resolve('src/main.ts');
+const LOADER = fileURLToPath(new URL('image/agent-loader.mjs', import.meta.url));
+// `run` (src/main.ts importing ./agent.js) gets the agent from agent.cjs with a V8 code cache
+// (image/agent-loader.mjs says why); every other importer of the agent keeps the ES module.
+const cachedAgent = {
+  name: 'cached-agent',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/agent\.js$/ }, (args) => (args.importer === MAIN ? { path: LOADER } : undefined));
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: [entry],
+  outdir,
+  splitting: true,
+  format: 'esm',
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS dependencies bundled into ES modules still call require() for Node's built-ins.
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  plugins: resolve(entry) === MAIN ? [cachedAgent] : [],
 });
+
+if (resolve(entry) === MAIN) {
+  await build({
+    ...common,
+    entryPoints: ['src/agent.ts'],
+    outfile: join(outdir, 'agent.cjs'),
+    format: 'cjs',
+    // The sources find proto/, the addon and @grpc/reflection from their own URL.
+    define: { 'import.meta.url': '__agentModuleUrl' },
+    banner: { js: "const __agentModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  execFileSync(process.execPath, [fileURLToPath(new URL('image/write-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
+}

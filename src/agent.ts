@@ -23,6 +23,11 @@ import { createWorkloadApiServer, WorkloadEndpoint } from './workload-api/index.
 // wires them to the ports of the domain folders. Background loops (the API server watch, the
 // agent's own Conjur identity, the bundle source) run until close().
 
+// Everything `run` loads comes through this module (its configuration and logger too), so that
+// the image bundle can load `run` from one file with a V8 code cache (scripts/bundle-image.mjs).
+export { ConfigError, loadConfig } from './config/index.js';
+export { createJsonLogger } from './log/index.js';
+
 export interface Agent {
   readonly socketPath: string;
   readonly endpoint: WorkloadEndpoint;

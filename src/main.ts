@@ -27,10 +27,11 @@ const actions: CliActions = {
   },
 
   async runAgent(options, signal) {
-    const [{ startAgent }, { createJsonLogger }] = await Promise.all([import('./agent.js'), import('./log/index.js')]);
-    const config = await loadOrExplain(options.configFile);
-    const logger = createJsonLogger({ level: config.log.level });
-    const agent = await startAgent(config, { logger });
+    // The configuration and the logger come with the agent (agent.ts says why).
+    const run = await import('./agent.js');
+    const config = await loadOrExplain(options.configFile, undefined, run);
+    const logger = run.createJsonLogger({ level: config.log.level });
+    const agent = await run.startAgent(config, { logger });
     await untilAborted(signal);
     logger.info('Shutting down', { graceMs: config.shutdownGraceMs });
     await agent.close(config.shutdownGraceMs);
@@ -48,9 +49,11 @@ const actions: CliActions = {
   },
 };
 
+type ConfigLoader = Pick<typeof import('./config/index.js'), 'ConfigError' | 'loadConfig'>;
+
 /** Configuration problems are printed one per line before the command fails. */
-async function loadOrExplain(file: string | undefined, overrides?: ConfigOverrides): Promise<AgentConfig> {
-  const { ConfigError, loadConfig } = await import('./config/index.js');
+async function loadOrExplain(file: string | undefined, overrides?: ConfigOverrides, loader?: ConfigLoader): Promise<AgentConfig> {
+  const { ConfigError, loadConfig } = loader ?? (await import('./config/index.js'));
   try {
     return loadConfig({ env: process.env, ...(file ? { file } : {}), ...(overrides ? { overrides } : {}) });
   } catch (error) {

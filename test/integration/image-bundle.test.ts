@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 import { startRunProcess, writeConfigFile } from '../bench/startup/run-process.js';
 import type { RunningAgentProcess } from '../bench/startup/run-process.js';
 import { BenchNode } from '../bench/node/bench-node.js';
@@ -47,6 +49,22 @@ describe('the image bundle', () => {
     const result = await cli(['--version']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('carries the V8 code cache of the agent, which this Node accepts (else `run` compiles all of it again)', () => {
+    const file = join(OUT, 'agent.cjs');
+    // Compiled exactly as scripts/image/agent-loader.mjs does; compiling runs none of it.
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it('explains a configuration problem of `run` in one line per problem and fails', async () => {
+    const configFile = join(node.node.dirs.root, 'broken.yaml');
+    writeFileSync(configFile, 'socketPath: relative/agent.sock\n');
+    const result = await cli(['run', '--config', configFile]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*socketPath/m);
+    expect(result.stderr).toMatch(/^error: the agent did not start: \d+ configuration problems?$/m);
   });
 
   it('runs the agent against the node until it is ready, and serves a pod its SVID through the bundled command line', async () => {
