@@ -1,8 +1,8 @@
 import { systemClock } from '../async/index.js';
-import { X509Source } from '../client/index.js';
+import { fetchConjurTokenOnce, fetchX509BundlesOnce, fetchX509ContextOnce, X509Source } from '../client/index.js';
 import type { X509Context } from '../client/index.js';
 import { resolveSocket } from './resolve-socket.js';
-import { elapsedSince, withClient } from './runtime.js';
+import { elapsedSince, withDeadline } from './runtime.js';
 import type { Runtime } from './runtime.js';
 import { writeBundleFiles, writeSpireLayout } from './svid-files.js';
 import { toCliError } from './to-cli-error.js';
@@ -10,6 +10,8 @@ import { bundlesJson, formatBundles, formatX509Context, tokenJson, x509ContextJs
 
 // What `api fetch x509|bundles|token` and `api watch` do once parsed (api-commands.ts holds
 // their command lines). Loaded only when one of them runs: it brings in the client library.
+// The fetches ask once and exit, so they make one plain HTTP/2 request (fetch-once.ts) and never
+// load grpc-js; `api watch` keeps a stream open and reconnects, so it uses X509Source (grpc-js).
 
 export interface FetchOptions {
   socket?: string;
@@ -21,7 +23,7 @@ export interface FetchOptions {
 export async function fetchX509(runtime: Runtime, options: FetchOptions): Promise<void> {
   const address = resolveSocket(options.socket, runtime.env);
   const start = performance.now();
-  const context = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchX509Context(signal));
+  const context = await withDeadline(runtime, address, options.timeout, (signal) => fetchX509ContextOnce({ socket: address, signal }));
   const elapsedMs = elapsedSince(start);
   runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context), null, 2)}\n` : formatX509Context(context, elapsedMs));
   if (options.write !== undefined) {
@@ -33,7 +35,7 @@ export async function fetchX509(runtime: Runtime, options: FetchOptions): Promis
 export async function fetchBundles(runtime: Runtime, options: FetchOptions): Promise<void> {
   const address = resolveSocket(options.socket, runtime.env);
   const start = performance.now();
-  const bundles = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchX509Bundles(signal));
+  const bundles = await withDeadline(runtime, address, options.timeout, (signal) => fetchX509BundlesOnce({ socket: address, signal }));
   runtime.out(options.json ? `${JSON.stringify(bundlesJson(bundles), null, 2)}\n` : formatBundles(bundles, elapsedSince(start)));
   if (options.write !== undefined) {
     const written = await writeBundleFiles(options.write, bundles).catch((error: unknown) => Promise.reject(toCliError(error, address)));
@@ -43,7 +45,7 @@ export async function fetchBundles(runtime: Runtime, options: FetchOptions): Pro
 
 export async function fetchToken(runtime: Runtime, options: FetchOptions): Promise<void> {
   const address = resolveSocket(options.socket, runtime.env);
-  const token = await withClient(runtime, address, options.timeout, (client, signal) => client.fetchConjurToken(signal));
+  const token = await withDeadline(runtime, address, options.timeout, (signal) => fetchConjurTokenOnce({ socket: address, signal }));
   runtime.out(options.json ? `${JSON.stringify(tokenJson(token, systemClock.now()), null, 2)}\n` : token.raw.toString());
 }
 

@@ -1,11 +1,10 @@
 import { systemClock } from '../async/index.js';
-import { WorkloadApiClient } from '../client/index.js';
 import type { EndpointAddress } from '../client/index.js';
 import { toCliError } from './to-cli-error.js';
 
 // What the workload-side commands (api, healthcheck, helper) share when they run. Command
-// definitions import only the Runtime type from here: this module loads the client library
-// (grpc-js), so it is imported by an action, never while the command line is parsed.
+// definitions import only the Runtime type from here: this module loads part of the client
+// library, so it is imported by an action, never while the command line is parsed.
 
 /** What every command's action gets: output, the environment, and the stop signal. */
 export interface Runtime {
@@ -16,26 +15,18 @@ export interface Runtime {
 }
 
 /**
- * Runs one round trip on a fresh client, bounded by `timeoutMs` and the runtime's signal, and
- * turns every failure into a CliError whose message names the socket.
+ * Runs one round trip, bounded by `timeoutMs` and the runtime's signal, and turns every failure
+ * into a CliError whose message names the socket.
  */
-export async function withClient<T>(
-  runtime: Runtime,
-  address: EndpointAddress,
-  timeoutMs: number,
-  call: (client: WorkloadApiClient, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
+export async function withDeadline<T>(runtime: Runtime, address: EndpointAddress, timeoutMs: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const timeout = new AbortController();
   const cancelTimer = systemClock.setTimer(() => timeout.abort(), timeoutMs);
-  const signal = AbortSignal.any([runtime.signal, timeout.signal]);
-  const client = new WorkloadApiClient({ socket: address });
   try {
-    return await call(client, signal);
+    return await call(AbortSignal.any([runtime.signal, timeout.signal]));
   } catch (error) {
     throw toCliError(error, address, { timedOut: timeout.signal.aborted, timeoutMs });
   } finally {
     cancelTimer();
-    client.close();
   }
 }
 

@@ -123,3 +123,11 @@ export function toGrpcTarget(address: EndpointAddress): string {
   if (address.kind === 'unix') return `unix:${address.path}`;
   return isIP(address.host) === 6 ? `ipv6:[${address.host}]:${address.port}` : `ipv4:${address.host}:${address.port}`;
 }
+
+/** The address a client is given (see toEndpointAddress), else SPIFFE_ENDPOINT_SOCKET's; throws 'missing' without either. */
+export function resolveEndpointAddress(socket: string | EndpointAddress | undefined): EndpointAddress {
+  if (socket !== undefined) return toEndpointAddress(socket);
+  const fromEnv = endpointFromEnvironment();
+  if (!fromEnv) throw new EndpointAddressError('missing', 'no Workload API socket: pass one or set SPIFFE_ENDPOINT_SOCKET');
+  return fromEnv;
+}

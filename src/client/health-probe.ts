@@ -1,14 +1,13 @@
-import { connect } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http2';
-import { connect as connectSocket } from 'node:net';
 import { formatEndpointAddress } from './endpoint-address.js';
 import type { EndpointAddress } from './endpoint-address.js';
 import { GRPC_STATUS, grpcStatusName } from './grpc-status.js';
+import { cannotConnectReason, connectErrorOf, connectHttp2 } from './http2-connect.js';
 import { decodeHealthCheckResponse, encodeHealthCheckRequest } from './response-codecs.js';
 import type { HealthStatus } from './workload-api-client.js';
 import { WorkloadApiError } from './workload-api-error.js';
+import { HEALTH_CHECK } from './workload-api-methods.js';
 
-const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 /** A HealthCheckResponse is a few bytes; more is not an answer from a health service. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -23,9 +22,7 @@ export function probeHealth(address: EndpointAddress, signal: AbortSignal, servi
   const describe = `health check to ${formatEndpointAddress(address)}`;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const session = connect(address.kind === 'unix' ? 'http://localhost' : `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, {
-      ...(address.kind === 'unix' ? { createConnection: () => connectSocket(address.path) } : {}),
-    });
+    const session = connectHttp2(address);
     let settled = false;
     const finish = (outcome: () => void) => {
       if (settled) return;
@@ -37,10 +34,7 @@ export function probeHealth(address: EndpointAddress, signal: AbortSignal, servi
     const fail = (reason: string, cause?: unknown) => finish(() => reject(new WorkloadApiError('unavailable', `${describe} failed: ${reason}`, cause === undefined ? undefined : { cause })));
     const onAbort = () => finish(() => reject(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
-    const cannotConnect = (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? ' (is the agent running?)' : '';
-      fail(`cannot connect: ${error.message}${hint}`, error);
-    };
+    const cannotConnect = (error: NodeJS.ErrnoException) => fail(cannotConnectReason(error), error);
     session.on('error', cannotConnect);
 
     const body = encodeHealthCheckRequest({ service });
@@ -59,10 +53,11 @@ export function probeHealth(address: EndpointAddress, signal: AbortSignal, servi
       if (received > MAX_RESPONSE_BYTES) fail(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
       else chunks.push(chunk);
     });
-    // A session that never connected cancels its pending stream first, the socket error as cause.
-    request.on('error', (error: NodeJS.ErrnoException) =>
-      error.code === 'ERR_HTTP2_STREAM_CANCEL' && typeof error.cause === 'object' && error.cause !== null ? cannotConnect(error.cause as NodeJS.ErrnoException) : fail(error.message, error),
-    );
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const connectError = connectErrorOf(error);
+      if (connectError) cannotConnect(connectError);
+      else fail(error.message, error);
+    });
     request.on('end', () => {
       const code = Number(trailers['grpc-status'] ?? headers['grpc-status']);
       if (Number(headers[':status']) !== 200 || Number.isNaN(code)) return fail(`not a gRPC answer (HTTP status ${headers[':status'] ?? 'none'})`);

@@ -1,11 +1,12 @@
 // The Node.js client library (`conjur-spiffe-agent/client`): X509Source and ConjurTokenSource kept
-// fresh from a Workload Endpoint, TLS options that authorize peers by SPIFFE ID, and the low-level
-// WorkloadApiClient. A separate entry point: it never imports the agent's own folders beyond spiffe/.
+// fresh from a Workload Endpoint, TLS options that authorize peers by SPIFFE ID, the low-level
+// WorkloadApiClient, and one-shot fetches that do without grpc-js (fetch-once.ts). A separate entry point: it never imports the agent's own folders beyond spiffe/.
 export { SpiffeId, TrustDomain, SpiffeIdError } from '../spiffe/index.js';
 export type { X509Svid, X509Bundle, BundleSet, X509Context } from '../spiffe/index.js';
 export {
   parseEndpointAddress,
   endpointFromEnvironment,
+  resolveEndpointAddress,
   toEndpointAddress,
   formatEndpointAddress,
   EndpointAddressError,
@@ -18,6 +19,8 @@ export { splitDerCertificates } from './der-certificates.js';
 export { certificatesToPem, privateKeyToPem } from './pem.js';
 export type { ConjurToken } from './from-responses.js';
 export { WorkloadApiClient, SECURITY_HEADER } from './workload-api-client.js';
+export { fetchX509ContextOnce, fetchX509BundlesOnce, fetchConjurTokenOnce } from './fetch-once.js';
+export type { FetchOnceOptions } from './fetch-once.js';
 export { probeHealth } from './health-probe.js';
 export type { WorkloadApiClientOptions, HealthStatus } from './workload-api-client.js';
 export type { ReconnectOptions } from './reconnecting-stream.js';

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { BundleSet, X509Context } from '../spiffe/index.js';
-import { endpointFromEnvironment, EndpointAddressError, formatEndpointAddress, toEndpointAddress, toGrpcTarget } from './endpoint-address.js';
+import { formatEndpointAddress, resolveEndpointAddress, toGrpcTarget } from './endpoint-address.js';
 import type { EndpointAddress } from './endpoint-address.js';
 import { firstMessage, readStream, toWorkloadApiError } from './grpc-calls.js';
 import { grpcLibrary } from './grpc-library.js';
@@ -14,16 +14,11 @@ import {
   encodeEmpty,
   encodeHealthCheckRequest,
 } from './response-codecs.js';
+import { FETCH_CONJUR_TOKEN, FETCH_X509_BUNDLES, FETCH_X509_SVID, HEALTH_CHECK, SECURITY_HEADER } from './workload-api-methods.js';
 
-export const SECURITY_HEADER = 'workload.spiffe.io';
+export { SECURITY_HEADER } from './workload-api-methods.js';
 
 export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
-
-// Method paths: workload.proto has no package (the standard fixes `/SpiffeWorkloadAPI/...`).
-const FETCH_X509_SVID = '/SpiffeWorkloadAPI/FetchX509SVID';
-const FETCH_X509_BUNDLES = '/SpiffeWorkloadAPI/FetchX509Bundles';
-const FETCH_CONJUR_TOKEN = '/conjur.spiffe.v1.ConjurTokenService/FetchConjurToken';
-const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 
 export interface WorkloadApiClientOptions {
   /** `unix:///path`, `tcp://IP:port` or an absolute path; defaults to SPIFFE_ENDPOINT_SOCKET. */
@@ -44,7 +39,7 @@ export class WorkloadApiClient {
   private readonly channel: grpc.Client;
 
   constructor(options: WorkloadApiClientOptions = {}) {
-    this.address = resolveAddress(options.socket);
+    this.address = resolveEndpointAddress(options.socket);
     const backoff = options.reconnectBackoff ?? { initialMs: 1000, maxMs: 30_000 };
     const { Client, credentials } = grpcLibrary();
     this.channel = new Client(toGrpcTarget(this.address), credentials.createInsecure(), {
@@ -114,11 +109,4 @@ function securityHeader(): grpc.Metadata {
   const metadata = new (grpcLibrary().Metadata)();
   metadata.set(SECURITY_HEADER, 'true');
   return metadata;
-}
-
-function resolveAddress(socket: string | EndpointAddress | undefined): EndpointAddress {
-  if (socket !== undefined) return toEndpointAddress(socket);
-  const fromEnv = endpointFromEnvironment();
-  if (!fromEnv) throw new EndpointAddressError('missing', 'no Workload API socket: pass one or set SPIFFE_ENDPOINT_SOCKET');
-  return fromEnv;
 }
