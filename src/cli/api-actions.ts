@@ -2,7 +2,7 @@ import { systemClock } from '../async/index.js';
 import { fetchConjurTokenOnce, fetchX509BundlesOnce, fetchX509ContextOnce, X509Source } from '../client/index.js';
 import type { X509Context } from '../client/index.js';
 import { resolveSocket } from './resolve-socket.js';
-import { elapsedSince, withDeadline } from './runtime.js';
+import { stopwatch, withDeadline } from './runtime.js';
 import type { Runtime } from './runtime.js';
 import { writeBundleFiles, writeSpireLayout } from './svid-files.js';
 import { toCliError } from './to-cli-error.js';
@@ -22,9 +22,9 @@ export interface FetchOptions {
 
 export async function fetchX509(runtime: Runtime, options: FetchOptions): Promise<void> {
   const address = resolveSocket(options.socket, runtime.env);
-  const start = performance.now();
+  const elapsed = stopwatch();
   const context = await withDeadline(runtime, address, options.timeout, (signal) => fetchX509ContextOnce({ socket: address, signal }));
-  const elapsedMs = elapsedSince(start);
+  const elapsedMs = elapsed();
   runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context), null, 2)}\n` : formatX509Context(context, elapsedMs));
   if (options.write !== undefined) {
     const written = await writeSpireLayout(options.write, context).catch((error: unknown) => Promise.reject(toCliError(error, address)));
@@ -34,9 +34,9 @@ export async function fetchX509(runtime: Runtime, options: FetchOptions): Promis
 
 export async function fetchBundles(runtime: Runtime, options: FetchOptions): Promise<void> {
   const address = resolveSocket(options.socket, runtime.env);
-  const start = performance.now();
+  const elapsed = stopwatch();
   const bundles = await withDeadline(runtime, address, options.timeout, (signal) => fetchX509BundlesOnce({ socket: address, signal }));
-  runtime.out(options.json ? `${JSON.stringify(bundlesJson(bundles), null, 2)}\n` : formatBundles(bundles, elapsedSince(start)));
+  runtime.out(options.json ? `${JSON.stringify(bundlesJson(bundles), null, 2)}\n` : formatBundles(bundles, elapsed()));
   if (options.write !== undefined) {
     const written = await writeBundleFiles(options.write, bundles).catch((error: unknown) => Promise.reject(toCliError(error, address)));
     if (!options.json) for (const path of written) runtime.out(`Wrote ${path}\n`);
@@ -53,7 +53,7 @@ export async function watchX509(runtime: Runtime, options: { socket?: string; js
   const address = resolveSocket(options.socket, runtime.env);
   const print = (context: X509Context, elapsedMs: number) =>
     runtime.out(options.json ? `${JSON.stringify(x509ContextJson(context))}\n` : formatX509Context(context, elapsedMs));
-  let last = performance.now();
+  let elapsed = stopwatch();
   let source: X509Source;
   try {
     source = await X509Source.create({
@@ -67,11 +67,11 @@ export async function watchX509(runtime: Runtime, options: { socket?: string; js
   }
   try {
     const updates = source.updated(runtime.signal);
-    print(source.getX509Context(), elapsedSince(last));
-    last = performance.now();
+    print(source.getX509Context(), elapsed());
+    elapsed = stopwatch();
     for await (const context of updates) {
-      print(context, elapsedSince(last));
-      last = performance.now();
+      print(context, elapsed());
+      elapsed = stopwatch();
     }
   } catch (error) {
     if (!runtime.signal.aborted) throw toCliError(error, address);

@@ -3,7 +3,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { EndpointAddress } from './endpoint-address.js';
 import { toWorkloadApiError } from './grpc-calls.js';
 import { GRPC_STATUS as Status } from './grpc-status.js';
-import { cannotConnectReason, connectErrorOf, connectHttp2 } from './http2-connect.js';
+import { authorityOf, cannotConnectReason, connectErrorOf, connectHttp2 } from './http2-connect.js';
 import { WorkloadApiError } from './workload-api-error.js';
 
 /**
@@ -65,7 +65,7 @@ export function firstGrpcMessage<T>(call: GrpcCall<T>): Promise<T> {
     session.once('connect', () => (connected = true));
     session.on('error', (error: NodeJS.ErrnoException) => (connected ? failStatus(Status.UNAVAILABLE, 'Connection dropped') : cannotConnect(error)));
 
-    stream = session.request({ ':method': 'POST', ':path': call.path, 'content-type': 'application/grpc', te: 'trailers', ...call.metadata });
+    stream = session.request({ ':method': 'POST', ':authority': authorityOf(call.address), ':path': call.path, 'content-type': 'application/grpc', te: 'trailers', ...call.metadata });
     const frames = new MessageFrames(MAX_RECEIVE_MESSAGE_BYTES);
     let httpStatus: number | undefined;
     let status: { code: number; details: string } | undefined;
@@ -100,22 +100,20 @@ export function firstGrpcMessage<T>(call: GrpcCall<T>): Promise<T> {
       if (connectError && !connected) cannotConnect(connectError);
       else streamError = error;
     });
-    // 'close' comes after 'end' and any 'error': by then the stream has told all it will.
-    stream.on('close', () => {
+    // 'close' comes after 'end' and any 'error'; the RST_STREAM code is known a tick later (as grpc-js reads it).
+    stream.on('close', () => process.nextTick(() => onClose(stream!.rstCode ?? constants.NGHTTP2_NO_ERROR)));
+    const onClose = (rstCode: number) => {
       if (settled) return;
-      const rstCode = stream!.rstCode ?? constants.NGHTTP2_NO_ERROR;
       if (status !== undefined) {
         // The stream ended with a status and no message: an OK one is a stream that ended early.
         if (status.code === Status.OK) return fail(new WorkloadApiError('unavailable', `${describe} failed: the stream ended`));
         return failStatus(status.code, status.details);
       }
       // Node closes every stream when the connection goes: that is a dropped connection, not a reset.
-      if (session.destroyed || session.closed) {
-        return failStatus(Status.UNAVAILABLE, 'Connection dropped');
-      }
+      if (session.destroyed || session.closed) return failStatus(Status.UNAVAILABLE, 'Connection dropped');
       const closed = closeStatus(rstCode, httpStatus, streamError);
       failStatus(closed.code, closed.details);
-    });
+    };
     stream.end(frame(call.request));
   });
 }

@@ -5,11 +5,17 @@ import type { EndpointAddress } from './endpoint-address.js';
 
 /**
  * A plain HTTP/2 session to a Workload Endpoint, for the calls made without grpc-js (health-probe.ts,
- * first-grpc-message.ts): over the Unix socket the authority is `localhost`, as grpc-js sends it.
+ * first-grpc-message.ts).
  */
 export function connectHttp2(address: EndpointAddress): ClientHttp2Session {
   if (address.kind === 'unix') return connect('http://localhost', { createConnection: () => connectSocket(address.path) });
-  return connect(`http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`);
+  return connect(`http://${authorityOf(address)}`);
+}
+
+/** The :authority grpc-js sends: `localhost` over a Unix socket (node:http2 would add `:80`), else host:port. */
+export function authorityOf(address: EndpointAddress): string {
+  if (address.kind === 'unix') return 'localhost';
+  return `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
 /**

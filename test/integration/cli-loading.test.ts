@@ -81,10 +81,25 @@ describe('what each command loads', () => {
     expect(matching(run.loaded, [GRPC, KUBE_CLIENT, ...AGENT_CODE, '/src/client/', '/src/pod-contract/'])).toEqual([]);
   }, 40_000);
 
-  it('api fetch x509 loads the client library with grpc-js, and nothing of the agent', async () => {
+  it('api fetch x509 asks the agent over plain HTTP/2: no grpc-js, nothing of the agent', async () => {
     const run = await cli(['api', 'fetch', 'x509', '--socket', socket]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(matching(run.loaded, [GRPC]).length).toBeGreaterThan(0); // it did reach the agent through grpc-js
+    expect(run.stdout).toMatch(/^Received 1 svid after /);
+    expect(run.loaded.some((url) => url.includes('/src/client/fetch-once.ts'))).toBe(true);
+    expect(matching(run.loaded, [GRPC, '/node_modules/@grpc/', '/node_modules/protobufjs/', KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
+  }, 40_000);
+
+  it('api fetch bundles does without grpc-js too', async () => {
+    const run = await cli(['api', 'fetch', 'bundles', '--socket', socket]);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^Received 1 bundle after /);
+    expect(matching(run.loaded, [GRPC, '/node_modules/@grpc/', KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
+  }, 40_000);
+
+  it('api watch keeps one stream open through grpc-js, and nothing of the agent', async () => {
+    const run = await cli(['api', 'watch', '--socket', socket], (stdout) => stdout.includes('Received 1 svid'));
+    expect(run.stdout).toMatch(/^Received 1 svid after /);
+    expect(matching(run.loaded, [GRPC]).length).toBeGreaterThan(0);
     expect(matching(run.loaded, [KUBE_CLIENT, ...AGENT_CODE])).toEqual([]);
   }, 40_000);
 
