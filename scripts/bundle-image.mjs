@@ -38,6 +38,15 @@ const cachedAgent = {
     b.onResolve({ filter: /^\.\/agent\.js$/ }, (args) => (args.importer === MAIN ? { path: LOADER } : undefined));
   },
 };
+// The command line (src/main.ts importing ./cli/index.js) likewise comes from cli.cjs with a code
+// cache (image/cli-loader.mjs says why): main.js is then the process entry and two small loaders.
+const CLI_LOADER = fileURLToPath(new URL('image/cli-loader.mjs', import.meta.url));
+const cachedCli = {
+  name: 'cached-cli',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cli\/index\.js$/ }, (args) => (args.importer === MAIN ? { path: CLI_LOADER } : undefined));
+  },
+};
 
 await build({
   ...common,
@@ -48,7 +57,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies bundled into ES modules still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
-  plugins: resolve(entry) === MAIN ? [cachedAgent] : [],
+  plugins: resolve(entry) === MAIN ? [cachedAgent, cachedCli] : [],
 });
 
 if (resolve(entry) === MAIN) {
@@ -62,4 +71,14 @@ if (resolve(entry) === MAIN) {
     banner: { js: "const __agentModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
   execFileSync(process.execPath, [fileURLToPath(new URL('image/write-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
+  await build({
+    ...common,
+    entryPoints: ['src/cli/index.ts'],
+    outfile: join(outdir, 'cli.cjs'),
+    format: 'cjs',
+    // The client library finds grpc-js (for `api watch` and `helper`) from its own URL.
+    define: { 'import.meta.url': '__cliModuleUrl' },
+    banner: { js: "const __cliModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  execFileSync(process.execPath, [fileURLToPath(new URL('image/write-cli-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
 }

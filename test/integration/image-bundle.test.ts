@@ -51,6 +51,25 @@ describe('the image bundle', () => {
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('carries the V8 code cache of the command line, which this Node accepts (else every command compiles it again)', () => {
+    const file = join(OUT, 'cli.cjs');
+    // Compiled exactly as scripts/image/cli-loader.mjs does; compiling runs none of it.
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
+    expect(script.cachedDataRejected).toBe(false);
+    // main.js is the entry and the loaders; the commands themselves are in cli.cjs.
+    expect(readFileSync(MAIN, 'utf8')).not.toContain('Talk to the Workload API');
+  });
+
+  it('answers a bad command line and an absent agent in one line each, from the bundled command line', async () => {
+    expect(await cli(['api', 'fetch'])).toEqual({ code: 1, stdout: '', stderr: "error: 'conjur-spiffe-agent api fetch' needs a command: x509, bundles, token (see --help)\n" });
+    const missing = join(OUT, 'missing.sock');
+    expect(await cli(['api', 'fetch', 'x509', '--socket', missing])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: FetchX509SVID to unix://${missing} failed: cannot connect: connect ENOENT ${missing} (is the agent running?)\n`,
+    });
+  });
+
   it('carries the V8 code cache of the agent, which this Node accepts (else `run` compiles all of it again)', () => {
     const file = join(OUT, 'agent.cjs');
     // Compiled exactly as scripts/image/agent-loader.mjs does; compiling runs none of it.
