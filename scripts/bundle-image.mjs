@@ -40,6 +40,21 @@ const cachedAgent = {
 };
 // The command line (src/main.ts importing ./cli/index.js) likewise comes from cli.cjs with a code
 // cache (image/cli-loader.mjs says why): main.js is then the process entry and two small loaders.
+// commander requires node:child_process when it loads, for subcommands that are executables of
+// their own, which this command line has none of; loading it (with dgram and its friends) is
+// about 1 ms of every command. In cli.cjs commander gets it on first use instead.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
 const CLI_LOADER = fileURLToPath(new URL('image/cli-loader.mjs', import.meta.url));
 const cachedCli = {
   name: 'cached-cli',
@@ -79,6 +94,7 @@ if (resolve(entry) === MAIN) {
     // The client library finds grpc-js (for `api watch` and `helper`) from its own URL.
     define: { 'import.meta.url': '__cliModuleUrl' },
     banner: { js: "const __cliModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [lazyChildProcessForCommander],
   });
   execFileSync(process.execPath, [fileURLToPath(new URL('image/write-cli-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
 }
