@@ -124,10 +124,14 @@ export interface LimitOptions {
   readonly httpConnections: number;
   /** ... and from one remote address, so a pod cannot crowd out the kubelet's probes. */
   readonly httpConnectionsPerAddress: number;
-  /** Calls cancelled before their first answer: token bucket of this size per connection ... */
+  /** Calls cancelled before their first answer: token bucket of this size per pod ... */
   readonly earlyResetBurst: number;
   /** ... refilled at this many per second. */
   readonly earlyResetRate: number;
+  /** Over that budget the pod's new connections are refused this long, doubling while it keeps on ... */
+  readonly earlyResetBackoffMs: number;
+  /** ... up to this. */
+  readonly earlyResetBackoffMaxMs: number;
 }
 
 export interface LogOptions {

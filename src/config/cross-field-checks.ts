@@ -23,6 +23,11 @@ export function checkCrossField(values: FieldValues): ConfigProblem[] {
   if (refreshBefore !== undefined && refreshBefore >= TOKEN_LIFETIME_MS) {
     problems.push({ path: F.conjurTokenRefreshBeforeExpiryMs.path, message: 'must be shorter than the 8-minute lifetime of Conjur access tokens' });
   }
+  const backoff = values.get(F.limitsEarlyResetBackoffMs);
+  const backoffMax = values.get(F.limitsEarlyResetBackoffMaxMs);
+  if (backoff !== undefined && backoffMax !== undefined && backoffMax < backoff) {
+    problems.push({ path: F.limitsEarlyResetBackoffMaxMs.path, message: `must not be shorter than limits.earlyResetBackoff (${backoff} ms)` });
+  }
   problems.push(...checkSdsNames(values));
   return problems;
 }

@@ -78,12 +78,24 @@ export const LIMIT_FIELDS = {
     path: 'limits.earlyResetBurst',
     type: positiveInteger,
     presence: byDefault(200),
-    description: "Calls a pod may cancel before their first answer in a burst (HTTP/2 Rapid Reset guard); over it the connection is closed and the pod's new connections refused until the budget refills.",
+    description: "Calls a pod may cancel before their first answer in a burst (HTTP/2 Rapid Reset guard); over it the connection is closed and the pod's new connections refused for limits.earlyResetBackoff.",
   }),
   limitsEarlyResetRate: field({
     path: 'limits.earlyResetRate',
     type: positiveInteger,
     presence: byDefault(50),
     description: 'Per second, the sustained rate of such early cancels a pod may keep up. Cancels after the first answer are never limited.',
+  }),
+  limitsEarlyResetBackoffMs: field({
+    path: 'limits.earlyResetBackoff',
+    type: positiveDurationMs,
+    presence: byDefault('1s'),
+    description: "How long a pod's new connections are refused after it went over limits.earlyResetBurst; twice as long each time it does so again within limits.earlyResetBackoffMax of the last refusal. Its refused connections get no answer and are closed when the refusal ends (after limits.handshakeTimeout at most).",
+  }),
+  limitsEarlyResetBackoffMaxMs: field({
+    path: 'limits.earlyResetBackoffMax',
+    type: positiveDurationMs,
+    presence: byDefault('30s'),
+    description: 'The longest such refusal, for a pod that keeps flooding; a pod that stays within its budget this long after a refusal starts again from limits.earlyResetBackoff.',
   }),
 } as const;

@@ -83,6 +83,8 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       httpConnectionsPerAddress: v.require(F.limitsHttpConnectionsPerAddress),
       earlyResetBurst: v.require(F.limitsEarlyResetBurst),
       earlyResetRate: v.require(F.limitsEarlyResetRate),
+      earlyResetBackoffMs: v.require(F.limitsEarlyResetBackoffMs),
+      earlyResetBackoffMaxMs: v.require(F.limitsEarlyResetBackoffMaxMs),
     },
     shutdownGraceMs: v.require(F.shutdownGraceMs),
   };

@@ -2,7 +2,7 @@
 // SO_PEERPIDFD) and a liveness check against pid reuse. An attestation result may only be used if
 // the peer is still alive afterwards. The native addon and /proc are read here and in attestation/.
 export type { Peer, PeerCredentials } from './peer.js';
-export { readPeer } from './read-peer.js';
+export { readPeer, readPeerCredentials } from './read-peer.js';
 export type { AcceptedPeer, ReadPeerOptions } from './read-peer.js';
 export { readProcessStartTime } from './proc-stat.js';
 export { PeerError } from './peer-error.js';

@@ -30,11 +30,27 @@ export interface ReadPeerOptions {
  */
 export function readPeer(socket: Socket, options: ReadPeerOptions): AcceptedPeer {
   const addon = peercredAddon();
+  const { fd, credentials } = credentialsOf(socket);
+  const pidfd = addon.getPeerPidfd(fd);
+  if (pidfd >= 0) return new PidfdPeer(options.connectionId, credentials, pidfd, addon);
+  const procRoot = options.procRoot ?? '/proc';
+  return new ProcPeer(options.connectionId, credentials, readProcessStartTime(credentials.pid, procRoot), procRoot);
+}
+
+/**
+ * SO_PEERCRED alone (one system call, no pidfd, no /proc): enough to recognise a process
+ * already known, before paying for the rest of readPeer. Throws PeerError as readPeer does.
+ */
+export function readPeerCredentials(socket: Socket): PeerCredentials {
+  return credentialsOf(socket).credentials;
+}
+
+function credentialsOf(socket: Socket): { fd: number; credentials: PeerCredentials } {
   const fd = socketFd(socket);
   if (fd === undefined) throw new PeerError('unreadable', 'connection has no file descriptor (closed or not a Unix socket)');
   let credentials: PeerCredentials;
   try {
-    const { pid, uid, gid } = addon.getPeerCred(fd);
+    const { pid, uid, gid } = peercredAddon().getPeerCred(fd);
     credentials = Object.freeze({ pid, uid, gid });
   } catch (error) {
     throw new PeerError('unreadable', 'cannot read the peer credentials of the connection', { cause: error });
@@ -42,10 +58,7 @@ export function readPeer(socket: Socket, options: ReadPeerOptions): AcceptedPeer
   if (credentials.pid <= 0) {
     throw new PeerError('no-pid', 'peer pid reads 0: the caller is in a pid namespace the agent cannot see (run the agent with hostPID)');
   }
-  const pidfd = addon.getPeerPidfd(fd);
-  if (pidfd >= 0) return new PidfdPeer(options.connectionId, credentials, pidfd, addon);
-  const procRoot = options.procRoot ?? '/proc';
-  return new ProcPeer(options.connectionId, credentials, readProcessStartTime(credentials.pid, procRoot), procRoot);
+  return { fd, credentials };
 }
 
 /** Liveness from a pidfd: it refers to exactly one process and polls readable once that exits. */

@@ -22,6 +22,8 @@ export interface EndpointLimits {
   readonly idleTimeoutMs: number;
   readonly earlyResetBurst: number;
   readonly earlyResetRate: number;
+  readonly earlyResetBackoffMs: number;
+  readonly earlyResetBackoffMaxMs: number;
 }
 
 /** The configuration defaults (config/limit-fields.ts; a unit test keeps the two equal). */
@@ -37,6 +39,8 @@ export const DEFAULT_ENDPOINT_LIMITS: EndpointLimits = Object.freeze({
   idleTimeoutMs: 120_000,
   earlyResetBurst: 200,
   earlyResetRate: 50,
+  earlyResetBackoffMs: 1_000,
+  earlyResetBackoffMaxMs: 30_000,
 });
 
 /** Which bound refused a caller or closed its connection; also the metric label. */
@@ -64,6 +68,12 @@ interface Usage {
   healthWatches: number;
 }
 
+/** A group whose connection was cut for early resets: its new connections are refused until `until`. */
+interface ResetPenalty {
+  until: number;
+  backoffMs: number;
+}
+
 interface ConnectionEntry {
   readonly group: string;
   /** Set when the connection itself was over a bound: every call on it is refused with this. */
@@ -85,6 +95,7 @@ export class CallerLimits {
   private readonly lastLogged = new Map<string, number>();
   /** Per group, outliving its connections: reconnecting must not refill a Rapid Reset budget. */
   private readonly resetBudgets = new Map<string, TokenBucket>();
+  private readonly resetPenalties = new Map<string, ResetPenalty>();
 
   constructor(
     readonly limits: EndpointLimits,
@@ -95,8 +106,8 @@ export class CallerLimits {
   openConnection(connectionId: string, group: string): LimitRefusal | undefined {
     const usage = this.usageOf(group);
     const refusal =
-      this.resetBudgetOf(group).available(this.options.now()) < 1
-        ? this.refusal('earlyResets', `connection refused: ${group} cancelled too many calls before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`)
+      this.isResetPenalized(group) || this.resetBudgetOf(group).available(this.options.now()) < 1
+        ? this.earlyResetRefusal(group)
         : usage.connections >= this.limits.connectionsPerPod
         ? this.refusal('connectionsPerPod', `connection limit reached: ${group} has ${usage.connections} open connections (limits.connectionsPerPod)`)
         : this.total.connections >= this.limits.connections
@@ -174,7 +185,51 @@ export class CallerLimits {
    */
   takeEarlyReset(connectionId: string): boolean {
     const group = this.groupOf(connectionId);
-    return group === undefined || this.resetBudgetOf(group).take(this.options.now());
+    if (group === undefined || this.resetBudgetOf(group).take(this.options.now())) return true;
+    this.penalize(group);
+    return false;
+  }
+
+  /** Whether `group`'s new connections are refused now, its reset budget spent not long ago. */
+  isResetPenalized(group: string): boolean {
+    const penalty = this.resetPenalties.get(group);
+    return penalty !== undefined && this.options.now() < penalty.until;
+  }
+
+  /** How long `group`'s new connections stay refused for early resets (0 when they are not). */
+  resetRefusalLeftMs(group: string): number {
+    const now = this.options.now();
+    const penalty = this.resetPenalties.get(group);
+    const penaltyLeft = penalty === undefined ? 0 : penalty.until - now;
+    const budget = this.resetBudgets.get(group);
+    const refillLeft = budget === undefined || budget.available(now) >= 1 ? 0 : 1000 / this.limits.earlyResetRate;
+    return Math.max(0, penaltyLeft, refillLeft);
+  }
+
+  /**
+   * The group spent its early-reset budget: refuse its new connections for a while. A group that
+   * is cut again soon after its last refusal ended is still flooding, and waits twice as long
+   * (up to the maximum); one that behaved for that long starts over from the first backoff.
+   */
+  private penalize(group: string): void {
+    const now = this.options.now();
+    const { earlyResetBackoffMs: first, earlyResetBackoffMaxMs: max } = this.limits;
+    const previous = this.resetPenalties.get(group);
+    if (previous && now < previous.until) return; // a connection admitted before the refusal began
+    const backoffMs = previous && now - previous.until < max ? Math.min(max, previous.backoffMs * 2) : first;
+    if (!previous && this.resetPenalties.size >= MAX_RESET_BUDGETS) {
+      for (const [key, penalty] of this.resetPenalties) if (now - penalty.until >= max) this.resetPenalties.delete(key);
+      if (this.resetPenalties.size >= MAX_RESET_BUDGETS) return; // bounded; the budget still refuses
+    }
+    this.resetPenalties.set(group, { until: now + backoffMs, backoffMs });
+  }
+
+  /**
+   * A new connection of a process the endpoint already knows to belong to `group`, refused for
+   * early resets: counted (and logged) as openConnection's refusal would be, nothing recorded.
+   */
+  refuseReconnect(connectionId: string, group: string): void {
+    this.report(this.earlyResetRefusal(group), group, connectionId);
   }
 
   /** A bound enforced elsewhere (handshake timeout, early resets) closed a connection. */
@@ -207,6 +262,10 @@ export class CallerLimits {
       return this.refusal('healthWatches', `health watch limit reached: ${this.total.healthWatches} open Watch streams on this node (limits.healthWatches)`);
     }
     return undefined;
+  }
+
+  private earlyResetRefusal(group: string): LimitRefusal {
+    return this.refusal('earlyResets', `connection refused: ${group} cancelled too many calls before their first answer (limits.earlyResetBurst, limits.earlyResetRate, limits.earlyResetBackoff)`);
   }
 
   private refusal(limit: LimitName, message: string): LimitRefusal {

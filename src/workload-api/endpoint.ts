@@ -8,11 +8,12 @@ import { systemClock } from '../async/index.js';
 import type { Clock } from '../async/index.js';
 import { describeError, F } from '../log/index.js';
 import type { Logger } from '../log/index.js';
-import { ConnectionIds, readPeer } from '../peer/index.js';
+import { ConnectionIds, readPeer, readPeerCredentials } from '../peer/index.js';
 import type { AcceptedPeer } from '../peer/index.js';
 import { addHttp2ServerOptions, onHttp2Session } from './grpc-internals.js';
 import type { CallOnConnection } from './peer-registry.js';
 import type { CallerGroups } from './ports.js';
+import { RefusedPeers } from './refused-peers.js';
 import { SessionGuard } from './session-guard.js';
 import { prepareSocketPath, toListenError } from './socket-path.js';
 import type { WorkloadApiServer } from './workload-api-server.js';
@@ -32,6 +33,10 @@ export interface WorkloadEndpointOptions {
 
 /** Connections over a connection bound that are kept open just long enough to answer why. */
 const MAX_REFUSING_CONNECTIONS = 32;
+/** Refused connections of pods flooding with early resets that are held unanswered (the rest are closed at once). */
+const MAX_HELD_FLOODERS = 32;
+/** Processes of pods refused for early resets whose reconnects are refused without a /proc read (one pidfd each). */
+const MAX_REFUSED_PEERS = 64;
 /**
  * Node >= 23 applies http2's streamResetBurst/streamResetRate; older versions ignore them and
  * keep nghttp2's fixed limit, which SessionGuard then stays clear of by closing gracefully.
@@ -52,7 +57,9 @@ const byUid: CallerGroups = { groupOf: (peer) => Promise.resolve(`uid ${peer.cre
  * from the cgroup; its uid outside pods) and the node (limits.connections*). One over a bound is
  * still handed over, marked refused, so its first call can be answered ResourceExhausted with
  * the bound's name; it is closed right after (at most MAX_REFUSING_CONNECTIONS of those at once,
- * the rest are closed at once). Each admitted session gets a SessionGuard (handshake timeout,
+ * the rest are closed at once). A pod refused for an HTTP/2 Rapid Reset flood gets no session:
+ * its connections are held unanswered until its refusal ends (limits.earlyResetBackoff), and
+ * its processes' reconnects are recognised from their pid, without the /proc read. Each admitted session gets a SessionGuard (handshake timeout,
  * stream-reset policy); grpc-js closes connections idle for limits.idleTimeout.
  */
 export class WorkloadEndpoint {
@@ -62,7 +69,9 @@ export class WorkloadEndpoint {
   private readonly sessions = new Map<string, ServerHttp2Session>();
   private readonly ids = new ConnectionIds();
   private readonly groups: CallerGroups;
+  private readonly refusedPeers: RefusedPeers;
   private refusing = 0;
+  private readonly heldFlooders = new Set<Socket>();
   /** The connection being injected: grpc-js creates its session synchronously, inside injectConnection. */
   private injecting: string | undefined;
   private readonly logger: Logger;
@@ -78,6 +87,7 @@ export class WorkloadEndpoint {
     this.logger = options.logger.child({ component: 'workload-endpoint' });
     this.clock = options.clock ?? systemClock;
     this.groups = options.groups ?? byUid;
+    this.refusedPeers = new RefusedPeers(MAX_REFUSED_PEERS, (group) => api.limits.isResetPenalized(group));
     if (RESET_LIMIT_SETTABLE) addHttp2ServerOptions(api.grpcServer, LIFTED_RESET_LIMIT);
     // One injector (one internal http2 server) for all connections: one per socket would leak.
     this.injector = api.grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
@@ -135,6 +145,8 @@ export class WorkloadEndpoint {
     this.netServer.close();
     this.api.health.setServing(false);
     this.api.streams.abortAll(new WorkloadApiError('shutting-down', 'the agent is shutting down'));
+    this.refusedPeers.clear();
+    for (const socket of this.heldFlooders) socket.destroy();
     this.injector.destroy(); // GOAWAY on every session; sessions close once their streams end
     await this.socketsClosed(graceMs);
     for (const socket of this.sockets) socket.destroy();
@@ -168,12 +180,67 @@ export class WorkloadEndpoint {
 
   private accept(socket: Socket): void {
     const connectionId = this.ids.next();
+    // Peers that send garbage or vanish make the socket error; http2 closes it, nothing to crash on.
+    socket.on('error', (error) => this.logger.debug('Connection error', { [F.connectionId]: connectionId, [F.cause]: describeError(error) }));
+    let pid: number;
+    try {
+      pid = readPeerCredentials(socket).pid;
+    } catch (error) {
+      this.dropUnreadable(socket, connectionId, error);
+      return;
+    }
+    if (this.refusedPeers.has(pid)) void this.refuseReconnect(socket, connectionId, pid);
+    else this.acceptPeer(socket, connectionId);
+  }
+
+  /**
+   * A process of a pod refused for a Rapid Reset flood, reconnecting (such a pod typically does
+   * so in a tight loop): closed without a pidfd, a /proc read or an HTTP/2 session.
+   */
+  private async refuseReconnect(socket: Socket, connectionId: string, pid: number): Promise<void> {
+    const group = await this.refusedPeers.refusedGroupOf(pid);
+    if (group === undefined) {
+      if (!socket.destroyed) this.acceptPeer(socket, connectionId); // no longer refused, or another process
+      return;
+    }
+    this.api.limits.refuseReconnect(connectionId, group);
+    this.holdFlooder(socket, group);
+  }
+
+  /**
+   * A connection refused because its pod floods with early resets: left unanswered (paused, so
+   * Node buffers at most a high-water mark of it, and no HTTP/2 session parses it) until the
+   * pod's refusal ends, for at most limits.handshakeTimeout, as a connection that never
+   * completes its handshake would be. Closed at once, it would only bring the pod's next
+   * reconnect sooner: each one costs the agent an accept and a socket, and a pod that loops
+   * costs it a good part of a core. At most MAX_HELD_FLOODERS are held; the rest close at once.
+   */
+  private holdFlooder(socket: Socket, group: string): void {
+    const holdMs = Math.min(this.api.limits.resetRefusalLeftMs(group), this.api.limits.limits.handshakeTimeoutMs);
+    if (this.heldFlooders.size >= MAX_HELD_FLOODERS || holdMs <= 0 || this.closing) {
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    this.heldFlooders.add(socket);
+    const cancelTimer = this.clock.setTimer(() => socket.destroy(), holdMs);
+    socket.once('close', () => {
+      cancelTimer();
+      this.heldFlooders.delete(socket);
+    });
+  }
+
+  private dropUnreadable(socket: Socket, connectionId: string, error: unknown): void {
+    this.logger.warn('Dropped connection without peer credentials', { [F.connectionId]: connectionId, [F.cause]: describeError(error) });
+    socket.destroy();
+  }
+
+  private acceptPeer(socket: Socket, connectionId: string): void {
     let peer: AcceptedPeer;
     try {
       peer = readPeer(socket, { connectionId, procRoot: this.options.procRoot });
     } catch (error) {
-      this.logger.warn('Dropped connection without peer credentials', { [F.connectionId]: connectionId, [F.cause]: describeError(error) });
-      socket.destroy();
+      this.dropUnreadable(socket, connectionId, error);
       return;
     }
     this.sockets.add(socket);
@@ -182,8 +249,6 @@ export class WorkloadEndpoint {
       this.api.peers.remove(connectionId);
       this.api.limits.closeConnection(connectionId);
     });
-    // Peers that send garbage or vanish make the socket error; http2 closes it, nothing to crash on.
-    socket.on('error', (error) => this.logger.debug('Connection error', { [F.connectionId]: connectionId, [F.cause]: describeError(error) }));
     Object.defineProperty(socket, 'remoteAddress', { value: connectionId, configurable: true });
     void this.admit(socket, peer);
   }
@@ -209,10 +274,15 @@ export class WorkloadEndpoint {
     }
     const refusal = this.api.limits.openConnection(connectionId, group);
     if (refusal) {
-      peer.release();
-      // A pod that spent its Rapid Reset budget gets no HTTP/2 session to flood: closed at once.
-      if (refusal.limit === 'earlyResets') socket.destroy();
-      else this.injectRefused(socket, connectionId);
+      // A pod that spent its Rapid Reset budget gets no HTTP/2 session to flood; this process's
+      // next connections are recognised from its pid alone while the refusal lasts.
+      if (refusal.limit === 'earlyResets') {
+        if (!this.refusedPeers.remember(peer, group)) peer.release();
+        this.holdFlooder(socket, group);
+      } else {
+        peer.release();
+        this.injectRefused(socket, connectionId);
+      }
       return;
     }
     this.api.peers.add(peer);

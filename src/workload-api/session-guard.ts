@@ -87,8 +87,13 @@ export class SessionGuard {
         limit: 'earlyResets',
         message: `connection closed: the pod cancelled more than ${this.options.earlyResetBurst} calls before their first answer (limits.earlyResetBurst, limits.earlyResetRate)`,
       });
-      // GOAWAY first, then cut the connection once that frame had its turn to be written: a
-      // destroy() at once sends its own GOAWAY(NO_ERROR) instead, racing ours to the wire.
+      // Node hands a session all the bytes already read at once (often a hundred streams or
+      // more, each opened and reset) and emits their 'stream' events afterwards, so this runs
+      // after all of them were parsed. Their events are still queued: with no listener left
+      // (grpc-js's included) they cost nothing more, and once the GOAWAY is out nghttp2 ignores
+      // new streams. GOAWAY first, then cut the connection once that frame had its turn to be
+      // written: a destroy() at once sends its own GOAWAY(NO_ERROR) instead, racing ours.
+      this.session.removeAllListeners('stream');
       this.session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
       this.options.clock.setTimer(() => this.session.destroy(), GOAWAY_FLUSH_MS);
       return;

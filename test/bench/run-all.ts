@@ -69,7 +69,7 @@ export async function runAll(options: RunOptions = {}): Promise<BenchResults> {
     await run('new-pod', () => benchNewPod(plan, theNode(), dir, options.profileDir));
     await run('scale', () => benchScale(plan, theNode(), dir, progress, options.profileDir));
     await run('sds', () => benchSds(plan, theNode(), dir, progress, options.profileDir));
-    await run('attack', () => benchUnderAttack(plan, theNode(), dir));
+    await run('attack', () => benchUnderAttack(plan, theNode(), dir, options.profileDir));
     await run('real-api', () => benchRealApi(plan, progress));
   } catch (error) {
     const conjurLog = node?.node.conjur.serverLog.slice(-5) ?? [];

@@ -144,6 +144,24 @@ describe('A hostile pod cannot take the agent down', () => {
     expect(await healthyFetch()).toBe(healthy.spiffeId);
   }, 60_000);
 
+  it('refuses a pod that reconnects to reset streams again and again for longer each time (limits.earlyResetBackoff): few HTTP/2 sessions, the other pods served', async () => {
+    const refusedBefore = await metric(REFUSALS, { limit: 'earlyResets' });
+    const flood = hostile(hostilePod(), ['reset-loop', 2_000, 8]);
+    const { goaway } = await flood.next('goaway', 30_000);
+    expect([http2Constants.NGHTTP2_ENHANCE_YOUR_CALM, http2Constants.NGHTTP2_INTERNAL_ERROR]).toContain(goaway);
+    expect(await healthyFetch()).toBe(healthy.spiffeId); // while it floods
+    const { rounds = 0, sessions = 0 } = await flood.next('rounds', 60_000);
+    expect(rss()).toBeLessThan(RSS_LIMIT_MIB);
+    if (goaway !== http2Constants.NGHTTP2_ENHANCE_YOUR_CALM) return; // Node >= 23 closed it first (see above)
+    // Refused for 1 s, 2 s, then 4 s after each connection it got: at most 4 HTTP/2 sessions in
+    // its 8 s (with its budget alone, a new one each time a reset's worth refilled, every 20 ms).
+    // Its other connections got no session, and each counts as a refusal.
+    expect(sessions).toBeGreaterThanOrEqual(1);
+    expect(sessions).toBeLessThanOrEqual(4);
+    expect(rounds).toBeGreaterThan(sessions);
+    expect((await metric(REFUSALS, { limit: 'earlyResets' })) - refusedBefore).toBeGreaterThanOrEqual(rounds - sessions);
+  }, 90_000);
+
   it("keeps answering the kubelet's probes while a pod holds HTTP connections to them open (limits.httpConnectionsPerAddress)", async () => {
     const health = new URL(await agent.healthUrl());
     const refusedBefore = await metric(REFUSALS, { limit: 'httpConnections' });

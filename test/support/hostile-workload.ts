@@ -31,6 +31,9 @@ export interface HostileReport {
   readonly afterMs?: number;
   readonly sent?: number;
   readonly goaway?: number | null;
+  /** reset-loop with a duration: connections made, and how many of them the agent opened an HTTP/2 session on. */
+  readonly rounds?: number;
+  readonly sessions?: number;
   readonly error?: string;
 }
 

@@ -39,8 +39,8 @@ interface Measured {
   readonly cachedMs: number[];
 }
 
-export async function benchUnderAttack(plan: BenchPlan, node: BenchNode, dir: string): Promise<Figure[]> {
-  const agent = await AgentHandle.startNode(node, dir);
+export async function benchUnderAttack(plan: BenchPlan, node: BenchNode, dir: string, profileDir?: string): Promise<Figure[]> {
+  const agent = await AgentHandle.startNode(node, dir, profileDir);
   const client = await forkBenchChild('clients/client-process');
   const known = node.addNewPod();
   const figures: Figure[] = [];

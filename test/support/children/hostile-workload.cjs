@@ -6,7 +6,8 @@
 //   node hostile-workload.cjs idle CONNECTIONS                          connect, never send a byte
 //   node hostile-workload.cjs quiet CONNECTIONS                         HTTP/2 handshake, then never a call
 //   node hostile-workload.cjs reset STREAMS                             HTTP/2 Rapid Reset on one connection
-//   node hostile-workload.cjs reset-loop STREAMS                        the same again on a new connection, until stdin closes
+//   node hostile-workload.cjs reset-loop STREAMS [SECONDS]              the same again on a new connection, until stdin closes
+//                                                                       (or for SECONDS, then reports how many connections got an HTTP/2 session)
 const http2 = require('node:http2');
 const net = require('node:net');
 
@@ -92,6 +93,7 @@ async function quiet(connections) {
  * HTTP/2 Rapid Reset (CVE-2023-44487) in raw frames, as an attacker writes it: HEADERS then
  * RST_STREAM(CANCEL) for stream after stream, never waiting for an answer (a reset stream no
  * longer counts against the server's max concurrent streams). Reports the GOAWAY it got.
+ * Resolves with whether the agent opened an HTTP/2 session at all (sent its SETTINGS).
  */
 async function reset(count, reportIt = true) {
   const socket = net.connect(socketPath);
@@ -113,6 +115,7 @@ async function reset(count, reportIt = true) {
   const cancel = Buffer.alloc(4);
   cancel.writeUInt32BE(http2.constants.NGHTTP2_CANCEL);
   let goaway = null;
+  let session = false;
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk) => {
     pending = Buffer.concat([pending, chunk]);
@@ -120,6 +123,7 @@ async function reset(count, reportIt = true) {
       const length = pending.readUIntBE(0, 3);
       const [type, flags] = [pending[3], pending[4]];
       if (type === 4 && !(flags & 1)) socket.write(frame(4, 1, 0, Buffer.alloc(0))); // SETTINGS ack
+      if (type === 4) session = true;
       if (type === 7 && goaway === null) goaway = pending.readUInt32BE(9 + 4); // the first one says why
       pending = pending.subarray(9 + length);
     }
@@ -136,20 +140,24 @@ async function reset(count, reportIt = true) {
   const closedByAgent = socket.destroyed || socket.readableEnded;
   socket.destroy();
   if (reportIt) report({ sent, goaway, closed: closedByAgent });
+  return session;
 }
 
 function callPathOr(fallback) {
   return path || fallback;
 }
 
-async function resetLoop(count) {
-  for (let round = 0; ; round++) {
-    await reset(count, round === 0);
+async function resetLoop(count, seconds) {
+  const until = seconds > 0 ? Date.now() + seconds * 1000 : Infinity;
+  let [rounds, sessions] = [0, 0];
+  for (; Date.now() < until; rounds++) {
+    if (await reset(count, rounds === 0)) sessions++;
     held.length = 0;
   }
+  report({ rounds, sessions });
 }
 
-const run = { 'reset-loop': () => resetLoop(Number(a)), streams: () => streams(Number(a), Number(b), callPathOr('/SpiffeWorkloadAPI/FetchX509SVID')), idle: () => idle(Number(a)), quiet: () => quiet(Number(a)), reset: () => reset(Number(a)) }[mode];
+const run = { 'reset-loop': () => resetLoop(Number(a), Number(b || 0)), streams: () => streams(Number(a), Number(b), callPathOr('/SpiffeWorkloadAPI/FetchX509SVID')), idle: () => idle(Number(a)), quiet: () => quiet(Number(a)), reset: () => reset(Number(a)) }[mode];
 if (!run) {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);

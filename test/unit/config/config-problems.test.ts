@@ -136,6 +136,11 @@ const cases: Case[] = [
     expect: ['conjur.tokenRefreshBeforeExpiry: must be shorter than the 8-minute lifetime of Conjur access tokens'],
   },
   {
+    name: 'refuses a longest early-reset refusal shorter than the first',
+    overrides: { 'limits.earlyResetBackoff': '10s', 'limits.earlyResetBackoffMax': '5s' },
+    expect: ['limits.earlyResetBackoffMax: must not be shorter than limits.earlyResetBackoff (10000 ms)'],
+  },
+  {
     name: 'refuses a section written as a single value',
     yaml: 'log: debug\n',
     expect: ['log: expected a mapping of settings, got "debug" ({file} line 12)'],

@@ -110,6 +110,56 @@ describe('CallerLimits', () => {
     expect(callerLimits.takeEarlyReset('c4')).toBe(true);
   });
 
+  it("refuses a pod's new connections for limits.earlyResetBackoff once it spent its budget, twice as long each time it keeps on", () => {
+    const { callerLimits, now, refused } = limitsOf({ ...small, connectionsPerPod: 100, connections: 100, earlyResetBurst: 1, earlyResetRate: 100, earlyResetBackoffMs: 1_000, earlyResetBackoffMaxMs: 4_000 });
+    /** Opens a connection of pod a at `ms` and resets streams on it until the budget is spent; when it was admitted again. */
+    const floodAt = (ms: number, id: string) => {
+      now.ms = ms;
+      const refusal = callerLimits.openConnection(id, 'pod a');
+      if (refusal) return refusal.limit;
+      while (callerLimits.takeEarlyReset(id));
+      callerLimits.closeConnection(id);
+      return 'cut';
+    };
+    expect(floodAt(0, 'c1')).toBe('cut');
+    // The budget refills in 10 ms; the pod stays refused for the backoff all the same.
+    expect([floodAt(100, 'c2'), floodAt(999, 'c3')]).toEqual(['earlyResets', 'earlyResets']);
+    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(1);
+    expect(callerLimits.openConnection('c4', 'pod b')).toBeUndefined(); // other pods are not affected
+    expect(floodAt(1_000, 'c5')).toBe('cut'); // flooding again: 2 s
+    expect([floodAt(2_999, 'c6'), floodAt(3_000, 'c7')]).toEqual(['earlyResets', 'cut']); // then 4 s
+    expect([floodAt(6_999, 'c8'), floodAt(7_000, 'c9')]).toEqual(['earlyResets', 'cut']); // 4 s at most
+    expect([floodAt(10_999, 'c10'), floodAt(11_000, 'c11')]).toEqual(['earlyResets', 'cut']);
+    // Within its budget for limits.earlyResetBackoffMax after the refusal ended: back to 1 s.
+    now.ms = 19_000;
+    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(0);
+    expect([floodAt(19_000, 'c12'), floodAt(19_999, 'c13'), floodAt(20_000, 'c14')]).toEqual(['cut', 'earlyResets', 'cut']);
+    expect(refused.filter((limit) => limit === 'earlyResets')).toHaveLength(6);
+  });
+
+  it('does not lengthen a refusal for a connection that was admitted before it began', () => {
+    const { callerLimits, now } = limitsOf({ ...small, connectionsPerPod: 100, connections: 100, earlyResetBurst: 2, earlyResetRate: 100, earlyResetBackoffMs: 1_000, earlyResetBackoffMaxMs: 60_000 });
+    callerLimits.openConnection('c1', 'pod a');
+    callerLimits.openConnection('c2', 'pod a');
+    expect([callerLimits.takeEarlyReset('c1'), callerLimits.takeEarlyReset('c2'), callerLimits.takeEarlyReset('c1')]).toEqual([true, true, false]);
+    now.ms = 5; // less than one token back
+    expect(callerLimits.takeEarlyReset('c2')).toBe(false); // the same flood, on its other connection
+    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(995);
+  });
+
+  it('counts a refused reconnect the endpoint recognised on its own', () => {
+    const { callerLimits, refused, logs } = limitsOf();
+    callerLimits.refuseReconnect('c9', 'pod a');
+    expect(refused).toEqual(['earlyResets']);
+    expect(logs).toEqual([
+      expect.objectContaining({
+        message: 'Caller over a limit',
+        fields: expect.objectContaining({ limit: 'earlyResets', caller: 'pod a', reason: expect.stringContaining('limits.earlyResetBackoff') }),
+      }),
+    ]);
+    expect(callerLimits.openConnections).toBe(0);
+  });
+
   it('logs a bound at most once a minute per group, and counts every refusal', () => {
     const { callerLimits, refused, logs, now } = limitsOf();
     callerLimits.openConnection('c1', 'pod a');
