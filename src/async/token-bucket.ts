@@ -24,6 +24,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Takes every token left at `nowMs`: from then on the bucket refills from nothing. */
+  empty(nowMs: number): void {
+    this.refill(nowMs);
+    this.tokens = 0;
+  }
+
   /** Whole tokens left at `nowMs`. */
   available(nowMs: number): number {
     this.refill(nowMs);

@@ -90,7 +90,7 @@ export const LIMIT_FIELDS = {
     path: 'limits.earlyResetBackoff',
     type: positiveDurationMs,
     presence: byDefault('1s'),
-    description: "How long a pod's new connections are refused after it went over limits.earlyResetBurst; twice as long each time it does so again within limits.earlyResetBackoffMax of the last refusal. Its refused connections get no answer and are closed when the refusal ends (after limits.handshakeTimeout at most).",
+    description: "How long a pod's new connections are refused after it went over limits.earlyResetBurst; twice as long each time it does so again within limits.earlyResetBackoffMax of the last refusal. Its budget does not refill meanwhile. Its refused connections get no answer and are closed when the refusal ends (after limits.handshakeTimeout at most).",
   }),
   limitsEarlyResetBackoffMaxMs: field({
     path: 'limits.earlyResetBackoffMax',

@@ -72,6 +72,8 @@ interface Usage {
 interface ResetPenalty {
   until: number;
   backoffMs: number;
+  /** Set once the refusal ended and the group's budget was emptied as of its end. */
+  ended: boolean;
 }
 
 interface ConnectionEntry {
@@ -105,8 +107,7 @@ export class CallerLimits {
   /** Records an accepted connection of `group`; a refusal means the connection is not counted. */
   openConnection(connectionId: string, group: string): LimitRefusal | undefined {
     const usage = this.usageOf(group);
-    const refusal =
-      this.isResetPenalized(group) || this.resetBudgetOf(group).available(this.options.now()) < 1
+    const refusal = this.refusedForEarlyResets(group)
         ? this.earlyResetRefusal(group)
         : usage.connections >= this.limits.connectionsPerPod
         ? this.refusal('connectionsPerPod', `connection limit reached: ${group} has ${usage.connections} open connections (limits.connectionsPerPod)`)
@@ -190,6 +191,24 @@ export class CallerLimits {
     return false;
   }
 
+  /**
+   * Whether `group`'s new connections are refused for early resets: during its refusal, then
+   * until its budget has a reset again. The budget does not refill during the refusal: a pod
+   * let back in starts from an empty budget, so one still flooding is cut at its first early
+   * resets (not after the burst its refusal would otherwise have saved up for it).
+   */
+  private refusedForEarlyResets(group: string): boolean {
+    const now = this.options.now();
+    const penalty = this.resetPenalties.get(group);
+    const budget = this.resetBudgetOf(group);
+    if (penalty && !penalty.ended) {
+      if (now < penalty.until) return true;
+      penalty.ended = true;
+      budget.empty(penalty.until);
+    }
+    return budget.available(now) < 1;
+  }
+
   /** Whether `group`'s new connections are refused now, its reset budget spent not long ago. */
   isResetPenalized(group: string): boolean {
     const penalty = this.resetPenalties.get(group);
@@ -198,12 +217,10 @@ export class CallerLimits {
 
   /** How long `group`'s new connections stay refused for early resets (0 when they are not). */
   resetRefusalLeftMs(group: string): number {
-    const now = this.options.now();
+    if (!this.refusedForEarlyResets(group)) return 0;
+    const oneReset = 1000 / this.limits.earlyResetRate; // at most, from an empty budget
     const penalty = this.resetPenalties.get(group);
-    const penaltyLeft = penalty === undefined ? 0 : penalty.until - now;
-    const budget = this.resetBudgets.get(group);
-    const refillLeft = budget === undefined || budget.available(now) >= 1 ? 0 : 1000 / this.limits.earlyResetRate;
-    return Math.max(0, penaltyLeft, refillLeft);
+    return penalty && !penalty.ended ? penalty.until - this.options.now() + oneReset : oneReset;
   }
 
   /**
@@ -221,7 +238,7 @@ export class CallerLimits {
       for (const [key, penalty] of this.resetPenalties) if (now - penalty.until >= max) this.resetPenalties.delete(key);
       if (this.resetPenalties.size >= MAX_RESET_BUDGETS) return; // bounded; the budget still refuses
     }
-    this.resetPenalties.set(group, { until: now + backoffMs, backoffMs });
+    this.resetPenalties.set(group, { until: now + backoffMs, backoffMs, ended: false });
   }
 
   /**

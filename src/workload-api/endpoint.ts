@@ -34,7 +34,7 @@ export interface WorkloadEndpointOptions {
 /** Connections over a connection bound that are kept open just long enough to answer why. */
 const MAX_REFUSING_CONNECTIONS = 32;
 /** Refused connections of pods flooding with early resets that are held unanswered (the rest are closed at once). */
-const MAX_HELD_FLOODERS = 32;
+const MAX_HELD_FLOODERS = 256;
 /** Processes of pods refused for early resets whose reconnects are refused without a /proc read (one pidfd each). */
 const MAX_REFUSED_PEERS = 64;
 /**
@@ -93,7 +93,9 @@ export class WorkloadEndpoint {
     this.injector = api.grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
     onHttp2Session(api.grpcServer, (session) => this.guard(session));
     api.closeConnection = (connectionId) => this.closeGracefully(connectionId);
-    this.netServer = createServer((socket) => this.accept(socket));
+    // Nothing is read from a connection before it is admitted: what it sends meanwhile waits in
+    // the kernel, and one that is held unanswered (holdFlooder) never costs a read buffer.
+    this.netServer = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
   }
 
   get socketPath(): string {
@@ -208,9 +210,8 @@ export class WorkloadEndpoint {
   }
 
   /**
-   * A connection refused because its pod floods with early resets: left unanswered (paused, so
-   * Node buffers at most a high-water mark of it, and no HTTP/2 session parses it) until the
-   * pod's refusal ends, for at most limits.handshakeTimeout, as a connection that never
+   * A connection refused because its pod floods with early resets: left unanswered (never read,
+   * no HTTP/2 session) until the pod's refusal ends, for at most limits.handshakeTimeout, as a connection that never
    * completes its handshake would be. Closed at once, it would only bring the pod's next
    * reconnect sooner: each one costs the agent an accept and a socket, and a pod that loops
    * costs it a good part of a core. At most MAX_HELD_FLOODERS are held; the rest close at once.
@@ -221,7 +222,6 @@ export class WorkloadEndpoint {
       socket.destroy();
       return;
     }
-    socket.pause();
     this.heldFlooders.add(socket);
     const cancelTimer = this.clock.setTimer(() => socket.destroy(), holdMs);
     socket.once('close', () => {
@@ -302,6 +302,7 @@ export class WorkloadEndpoint {
   private inject(socket: Socket, connectionId: string): void {
     this.injecting = connectionId;
     try {
+      socket.resume(); // paused since accept; the HTTP/2 session reads it from here on
       this.injector.injectConnection(socket);
     } finally {
       this.injecting = undefined;

@@ -15,6 +15,14 @@ describe('TokenBucket', () => {
     expect(bucket.available(60_000)).toBe(5);
   });
 
+  it('refills from nothing once emptied, as of the time it was emptied', () => {
+    const bucket = new TokenBucket(5, 2, 0);
+    bucket.empty(1_000);
+    expect(bucket.available(1_000)).toBe(0);
+    expect(bucket.available(1_499)).toBe(0);
+    expect(bucket.available(1_500)).toBe(1);
+  });
+
   it('lets a steady rate below its refill rate go on forever', () => {
     const bucket = new TokenBucket(10, 33, 0);
     for (let i = 0; i < 10_000; i++) expect(bucket.take(i * 40)).toBe(true); // 25 a second

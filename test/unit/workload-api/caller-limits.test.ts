@@ -105,7 +105,7 @@ describe('CallerLimits', () => {
     callerLimits.closeConnection('c1');
     expect(callerLimits.openConnection('c2', 'pod a')).toEqual(expect.objectContaining({ limit: 'earlyResets' }));
     expect(callerLimits.openConnection('c3', 'pod b')).toBeUndefined(); // other pods are not affected
-    now.ms = 1_000; // one token back
+    now.ms = 2_000; // refused for 1 s (limits.earlyResetBackoff), then one token back
     expect(callerLimits.openConnection('c4', 'pod a')).toBeUndefined();
     expect(callerLimits.takeEarlyReset('c4')).toBe(true);
   });
@@ -122,19 +122,22 @@ describe('CallerLimits', () => {
       return 'cut';
     };
     expect(floodAt(0, 'c1')).toBe('cut');
-    // The budget refills in 10 ms; the pod stays refused for the backoff all the same.
+    // The budget would refill in 10 ms; the pod stays refused for the backoff all the same.
     expect([floodAt(100, 'c2'), floodAt(999, 'c3')]).toEqual(['earlyResets', 'earlyResets']);
-    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(1);
+    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(1 + 10);
     expect(callerLimits.openConnection('c4', 'pod b')).toBeUndefined(); // other pods are not affected
-    expect(floodAt(1_000, 'c5')).toBe('cut'); // flooding again: 2 s
-    expect([floodAt(2_999, 'c6'), floodAt(3_000, 'c7')]).toEqual(['earlyResets', 'cut']); // then 4 s
-    expect([floodAt(6_999, 'c8'), floodAt(7_000, 'c9')]).toEqual(['earlyResets', 'cut']); // 4 s at most
-    expect([floodAt(10_999, 'c10'), floodAt(11_000, 'c11')]).toEqual(['earlyResets', 'cut']);
+    // Its budget did not refill while it was refused: one reset's worth (10 ms) after the end.
+    expect(floodAt(1_000, 'c5')).toBe('earlyResets');
+    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(10);
+    expect(floodAt(1_010, 'c6')).toBe('cut'); // flooding again: 2 s
+    expect([floodAt(3_009, 'c7'), floodAt(3_020, 'c8')]).toEqual(['earlyResets', 'cut']); // then 4 s
+    expect([floodAt(7_019, 'c9'), floodAt(7_030, 'c10')]).toEqual(['earlyResets', 'cut']); // 4 s at most
+    expect([floodAt(11_029, 'c11'), floodAt(11_040, 'c12')]).toEqual(['earlyResets', 'cut']);
     // Within its budget for limits.earlyResetBackoffMax after the refusal ended: back to 1 s.
-    now.ms = 19_000;
+    now.ms = 19_040;
     expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(0);
-    expect([floodAt(19_000, 'c12'), floodAt(19_999, 'c13'), floodAt(20_000, 'c14')]).toEqual(['cut', 'earlyResets', 'cut']);
-    expect(refused.filter((limit) => limit === 'earlyResets')).toHaveLength(6);
+    expect([floodAt(19_040, 'c13'), floodAt(20_039, 'c14'), floodAt(20_050, 'c15')]).toEqual(['cut', 'earlyResets', 'cut']);
+    expect(refused.filter((limit) => limit === 'earlyResets')).toHaveLength(7);
   });
 
   it('does not lengthen a refusal for a connection that was admitted before it began', () => {
@@ -144,7 +147,7 @@ describe('CallerLimits', () => {
     expect([callerLimits.takeEarlyReset('c1'), callerLimits.takeEarlyReset('c2'), callerLimits.takeEarlyReset('c1')]).toEqual([true, true, false]);
     now.ms = 5; // less than one token back
     expect(callerLimits.takeEarlyReset('c2')).toBe(false); // the same flood, on its other connection
-    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(995);
+    expect(callerLimits.resetRefusalLeftMs('pod a')).toBe(995 + 10);
   });
 
   it('counts a refused reconnect the endpoint recognised on its own', () => {
