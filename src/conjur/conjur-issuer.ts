@@ -12,6 +12,7 @@ import type { ClientCredentials } from './conjur-client.js';
 import { ConjurError } from './conjur-error.js';
 import { injectAndConfirm } from './inject-and-confirm.js';
 import { injectionTargetPaths } from './injection-target.js';
+import { linkedSignal } from './linked-signal.js';
 import type { PodVolumeLayout } from './injection-target.js';
 
 /** The Conjur calls the issuer needs (ConjurClient satisfies it). */
@@ -26,8 +27,12 @@ export interface ConjurIssuerOptions {
   readonly nodeName: string;
   /** The kubelet pods directory as mounted in the agent (e.g. /var/lib/kubelet/pods). */
   readonly kubeletPodsDir: string;
-  /** The authn-k8s CA as currently known (a ConjurBundleSource or FileBundleSource). */
-  readonly trustBundle: { current(): BundleSet | undefined };
+  /**
+   * The authn-k8s CA as currently known (a ConjurBundleSource or FileBundleSource). With
+   * `subscribe`, a caller that comes before the first bundle goes on the moment it loads;
+   * without, it looks again every 100 ms.
+   */
+  readonly trustBundle: { current(): BundleSet | undefined; subscribe?(signal: AbortSignal): AsyncIterable<BundleSet> };
   readonly keyType?: KeyType;
   readonly confirmTimeoutMs?: number;
   readonly confirmPollMs?: number;
@@ -135,11 +140,34 @@ export class ConjurIssuer {
    * reading it from Conjur, so the first callers wait for it (bounded) instead of failing.
    */
   private async authoritiesFor(identity: WorkloadIdentity, signal: AbortSignal): Promise<readonly Buffer[]> {
-    const deadline = this.clock.now() + (this.options.bundleWaitMs ?? 10_000);
+    const trustDomain = identity.spiffeId.trustDomain.name;
+    const { trustBundle } = this.options;
+    const known = authoritiesIn(trustBundle.current(), trustDomain);
+    if (known) return known;
+    const waitMs = this.options.bundleWaitMs ?? 10_000;
+    const notLoaded = () => new ConjurError('unavailable', 'the authn-k8s ca bundle is not loaded yet');
+    if (trustBundle.subscribe) {
+      // At start the CA comes from the agent's own login (the Conjur variable): the first callers
+      // go on as soon as it is there, not at the next poll.
+      const bounded = linkedSignal([signal], { clock: this.clock, timeoutMs: waitMs });
+      try {
+        for await (const set of trustBundle.subscribe(bounded.signal)) {
+          const found = authoritiesIn(set, trustDomain);
+          if (found) return found;
+        }
+      } catch {
+        // The source failed; it logs why. The caller hears "not loaded" (or its own abort).
+      } finally {
+        bounded.dispose();
+      }
+      signal.throwIfAborted();
+      throw notLoaded();
+    }
+    const deadline = this.clock.now() + waitMs;
     for (;;) {
-      const bundle = this.options.trustBundle.current()?.get(identity.spiffeId.trustDomain.name);
-      if (bundle && bundle.authorities.length > 0) return bundle.authorities;
-      if (this.clock.now() >= deadline) throw new ConjurError('unavailable', 'the authn-k8s ca bundle is not loaded yet');
+      const found = authoritiesIn(trustBundle.current(), trustDomain);
+      if (found) return found;
+      if (this.clock.now() >= deadline) throw notLoaded();
       await sleep(BUNDLE_POLL_MS, signal, this.clock);
     }
   }
@@ -151,6 +179,11 @@ export class ConjurIssuer {
     if (error.code === 'confirm-failed') return this.log.error(message, { ...cause, [F.reason]: error.check });
     this.log.warn(message, { ...cause, [F.reason]: error.code, [F.status]: error.status });
   }
+}
+
+function authoritiesIn(set: BundleSet | undefined, trustDomain: string): readonly Buffer[] | undefined {
+  const bundle = set?.get(trustDomain);
+  return bundle && bundle.authorities.length > 0 ? bundle.authorities : undefined;
 }
 
 function loginOf(identity: WorkloadIdentity): string {

@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../../src/async/index.js';
+import { LatestValue, systemClock } from '../../../src/async/index.js';
+import type { Clock } from '../../../src/async/index.js';
 import { ConjurIssuer } from '../../../src/conjur/index.js';
 import type { Logger } from '../../../src/log/index.js';
 import { TrustDomain, bundleSetOf } from '../../../src/spiffe/index.js';
+import type { BundleSet } from '../../../src/spiffe/index.js';
 import { certificateFacts } from '../../../src/x509/index.js';
 import { createTestCa } from '../../support/test-ca.js';
 import type { TestCa } from '../../support/test-ca.js';
@@ -77,6 +79,22 @@ describe('ConjurIssuer (unit, fake Conjur client)', () => {
     const issuer = new ConjurIssuer({ client: conjur, nodeName: 'node-1', kubeletPodsDir: podsDir, trustBundle: { current: () => undefined } });
     await expect(issuer.issue(identity, signal())).rejects.toMatchObject({ code: 'unavailable' });
     expect(conjur.calls.inject).toBe(0);
+  });
+
+  it('lets a caller that came before the trust bundle go on when the bundle loads (told, not polled: this clock fires no timer)', async () => {
+    const identity = podIdentity({ podUid: 'uid-late-bundle' });
+    const conjur = new FakeConjurClient(ca, systemClock, () => sslDirOf(podsDir, identity));
+    const bundles = new LatestValue<BundleSet>();
+    const noTimers: Clock = { now: () => Date.now(), setTimer: () => () => {} };
+    const trustBundle = { current: () => bundles.get(), subscribe: (s: AbortSignal) => bundles.subscribe(s) };
+    const issuer = new ConjurIssuer({ client: conjur, nodeName: 'node-1', kubeletPodsDir: podsDir, trustBundle, confirmTimeoutMs: 300, clock: noTimers });
+    const issuing = issuer.issue(identity, signal());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(conjur.calls.inject).toBe(0);
+    bundles.set(bundleSetOf({ trustDomain: TrustDomain.parse('cluster.local'), authorities: [ca.certDer] }));
+    const svid = await issuing;
+    expect(svid.id.equals(identity.spiffeId)).toBe(true);
+    expect(conjur.calls.inject).toBe(1);
   });
 
   it('logs the failed confirm check at error level and serves nothing', async () => {
