@@ -23,6 +23,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   external: ['@grpc/grpc-js', '@grpc/proto-loader', '@grpc/reflection', 'grpc-health-check', 'protobufjs', 'protobufjs/*'],
+  alias: { 'whatwg-url': fileURLToPath(new URL('image/whatwg-url-unused.mjs', import.meta.url)) },
   legalComments: 'none',
   minify: true,
   keepNames: true,

@@ -251,6 +251,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps): Promise<
   // socket path) must not log in to Conjur or watch the API server on its way out.
   const loops = [verifier.run(background.signal), agentIdentity.run(background.signal), (fileBundle ?? (bundles as ConjurBundleSource)).run(background.signal)];
   for (const loop of loops) loop.catch((error: unknown) => logger.error('Background task failed', { [F.cause]: describeError(error) }));
+  // Pods already on the node are about to call: one kubelet list now serves their attestations.
+  pods.prefetch();
   logger.info('Agent started', { [F.socketPath]: config.socketPath, node: config.nodeName, trustDomain: config.trustDomain.name });
 
   let closing: Promise<void> | undefined;

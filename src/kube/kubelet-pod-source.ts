@@ -90,6 +90,15 @@ export class KubeletPodSource {
     return found.kind === 'found' ? found.pod : undefined;
   }
 
+  /**
+   * Lists the node's pods once now (the agent calls it when its socket listens), so that the
+   * first callers, whose containers already run, are answered from the cache instead of each
+   * waiting for the kubelet. A failure is logged; the next caller's request tries again.
+   */
+  prefetch(): void {
+    this.refresh().catch(() => undefined);
+  }
+
   /** Stops any waiting request and releases the connection agent. */
   close(): void {
     this.closing.abort(new Error('kubelet pod source closed'));

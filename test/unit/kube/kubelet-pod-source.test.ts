@@ -41,6 +41,16 @@ describe('KubeletPodSource', () => {
     expect((await setup.source.findPod({ containerId: queryFor(pod).containerId }, signal))?.name).toBe('web-1');
   });
 
+  it('lists the pods once on prefetch (at start), and then answers a caller in a running pod with no request of its own', async () => {
+    const pods = [appPod('web-a'), appPod('web-b')];
+    setup = await startKubeletSetup(ca, pods);
+    setup.source.prefetch();
+    await until(() => setup!.source.stats.cachedPods === 2);
+    expect(setup.kubelet.requests).toBe(1);
+    expect((await setup.source.findPod(queryFor(pods[1]!), signal))?.name).toBe('web-b');
+    expect(setup.kubelet.requests).toBe(1);
+  });
+
   it('answers 100 simultaneous callers in known pods without another kubelet request', async () => {
     const pods = Array.from({ length: 10 }, (_, i) => appPod(`web-${i}`));
     setup = await startKubeletSetup(ca, pods);
