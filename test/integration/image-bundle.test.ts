@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
-import { join } from 'node:path';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { startRunProcess, writeConfigFile } from '../bench/startup/run-process.js';
@@ -110,4 +112,28 @@ describe('the image bundle', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect((JSON.parse(stdout) as { svids: { spiffeId: string }[] }).svids.map((s) => s.spiffeId)).toEqual([pod.spiffeId]);
   }, 90_000);
+
+  it('answers gRPC server reflection (the bundled gRPC stack serves @grpc/reflection, loaded from node_modules)', async () => {
+    expect(agent).toBeDefined();
+    const socketPath = join(node.node.dirs.socketDir, 'agent.sock');
+    const protoFile = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
+    const loaded = protoLoader.loadSync(protoFile, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+    type Reflection = grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> };
+    const pkg = grpc.loadPackageDefinition(loaded) as unknown as { grpc: { reflection: { v1: { ServerReflection: new (target: string, creds: grpc.ChannelCredentials) => Reflection } } } };
+    const client = new pkg.grpc.reflection.v1.ServerReflection(`unix:${socketPath}`, grpc.credentials.createInsecure());
+    try {
+      const names = await new Promise<string[]>((resolve, reject) => {
+        const call = client.ServerReflectionInfo();
+        call.on('data', (response: { list_services_response?: { service: { name: string }[] } }) => {
+          resolve(response.list_services_response?.service.map((s) => s.name) ?? []);
+          call.end();
+        });
+        call.on('error', reject);
+        call.write({ list_services: '*' });
+      });
+      expect(names).toEqual(expect.arrayContaining(['SpiffeWorkloadAPI', 'conjur.spiffe.v1.ConjurTokenService', 'grpc.health.v1.Health']));
+    } finally {
+      client.close();
+    }
+  });
 });
