@@ -2,9 +2,11 @@
 // dist/image/: one small entry (main.js) and chunks loaded per command, as main.ts's dynamic
 // imports split them. Why: Node's ES module loader pays per file, and @kubernetes/client-node
 // alone is about 3,000 files; bundled, `run` starts in a fraction of the time and memory
-// (README "Performance", `npm run bench -- --only=startup`). The gRPC stack stays external
-// (loaded from node_modules): grpc-health-check and @grpc/reflection read their .proto files
-// next to their own code, which a bundle would move. Tests run the sources; the bench and
+// (README "Performance", `npm run bench -- --only=startup`). In the command chunks the gRPC stack
+// stays external (loaded from node_modules): grpc-health-check and @grpc/reflection read their
+// .proto files next to their own code, which a bundle would move. `run` is different: it loads
+// agent.cjs, one CommonJS file with the gRPC stack inside, through a V8 code cache written here
+// (image/agent-loader.mjs). Tests run the sources; the bench and
 // test/integration/image-bundle.test.ts run this output.
 // `node scripts/bundle-image.mjs [OUTDIR [ENTRY]]`: the bench bundles its agent process the same
 // way (npm run bench), so the agent it measures is built as the image's is.
