@@ -11,7 +11,7 @@
 // `node scripts/bundle-image.mjs [OUTDIR [ENTRY]]`: the bench bundles its agent process the same
 // way (npm run bench), so the agent it measures is built as the image's is.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,16 @@ const INSTALLED_DIR = `function __installedDir(name, inside) {
   }
 }`;
 
+/** The flags between `node` and the script in the image's ENTRYPOINT (as test/support/image-node-flags.ts reads them). */
+function imageNodeFlags() {
+  const dockerfile = fileURLToPath(new URL('../daemonset/Dockerfile', import.meta.url));
+  if (!existsSync(dockerfile)) return [];
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(dockerfile, 'utf8'))?.[1];
+  const args = entrypoint === undefined ? [] : JSON.parse(entrypoint);
+  const node = args.indexOf('node');
+  return node < 0 ? [] : args.slice(node + 1).filter((arg) => arg.startsWith('--'));
+}
+
 if (resolve(entry) === MAIN) {
   await build({
     ...common,
@@ -117,7 +127,8 @@ if (resolve(entry) === MAIN) {
     define: { 'import.meta.url': '__agentModuleUrl' },
     banner: { js: `const __agentModuleUrl = require('node:url').pathToFileURL(__filename).href;\n${INSTALLED_DIR}` },
   });
-  execFileSync(process.execPath, [fileURLToPath(new URL('image/write-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
+  const writer = fileURLToPath(new URL('image/write-code-cache.cjs', import.meta.url));
+  for (const flags of [[], imageNodeFlags()]) execFileSync(process.execPath, [...flags, writer, outdir], { stdio: 'inherit' });
   await build({
     ...common,
     entryPoints: ['src/cli/index.ts'],

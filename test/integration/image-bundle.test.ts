@@ -10,6 +10,7 @@ import { Script } from 'node:vm';
 import { startRunProcess, writeConfigFile } from '../bench/startup/run-process.js';
 import type { RunningAgentProcess } from '../bench/startup/run-process.js';
 import { BenchNode } from '../bench/node/bench-node.js';
+import { imageNodeFlags } from '../support/image-node-flags.js';
 
 // The container image runs the esbuild bundle (scripts/bundle-image.mjs), not the sources the
 // other tests run: this builds it as `npm run build` does and runs the real commands from it,
@@ -72,11 +73,25 @@ describe('the image bundle', () => {
     });
   });
 
-  it('carries the V8 code cache of the agent, which this Node accepts (else `run` compiles all of it again)', () => {
-    const file = join(OUT, 'agent.cjs');
-    // Compiled exactly as scripts/image/agent-loader.mjs does; compiling runs none of it.
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
-    expect(script.cachedDataRejected).toBe(false);
+  it('carries the V8 code cache of the agent for the flags it runs with (bare, and the image ENTRYPOINT\'s), and Node accepts it', () => {
+    // Compiled as scripts/image/agent-loader.mjs does, under each set of flags; compiling runs none of it.
+    const check = join(OUT, 'check-code-cache.cjs');
+    writeFileSync(
+      check,
+      [
+        "const { readFileSync } = require('node:fs');",
+        "const Module = require('node:module');",
+        "const { Script } = require('node:vm');",
+        `const { codeCacheFile } = require(${JSON.stringify(join(ROOT, 'scripts', 'image', 'code-cache-file.cjs'))});`,
+        `const file = ${JSON.stringify(join(OUT, 'agent.cjs'))};`,
+        "const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(codeCacheFile(file, process.execArgv)) });",
+        'process.stdout.write(String(script.cachedDataRejected));',
+      ].join('\n'),
+    );
+    for (const flags of [[], imageNodeFlags()]) {
+      expect({ flags, rejected: execFileSync(process.execPath, [...flags, check], { encoding: 'utf8' }) }).toEqual({ flags, rejected: 'false' });
+    }
+    expect(imageNodeFlags().length).toBeGreaterThan(0);
   });
 
   it('explains a configuration problem of `run` in one line per problem and fails', async () => {
