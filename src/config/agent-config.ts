@@ -132,6 +132,8 @@ export interface LimitOptions {
   readonly earlyResetBackoffMs: number;
   /** ... up to this. */
   readonly earlyResetBackoffMaxMs: number;
+  /** Refused connections of such pods held unanswered, on the node. */
+  readonly earlyResetHeldConnections: number;
 }
 
 export interface LogOptions {

@@ -98,4 +98,10 @@ export const LIMIT_FIELDS = {
     presence: byDefault('30s'),
     description: 'The longest such refusal, for a pod that keeps flooding; a pod that stays within its budget this long after a refusal starts again from limits.earlyResetBackoff.',
   }),
+  limitsEarlyResetHeldConnections: field({
+    path: 'limits.earlyResetHeldConnections',
+    type: positiveInteger,
+    presence: byDefault(256),
+    description: "Refused connections of such pods held unanswered on the node (a socket each), so that a pod reconnecting in a loop waits instead of costing the agent an accept each time; over it they are closed at once.",
+  }),
 } as const;

@@ -85,6 +85,7 @@ export function toAgentConfig(v: FieldValues, derived: DerivedSettings): AgentCo
       earlyResetRate: v.require(F.limitsEarlyResetRate),
       earlyResetBackoffMs: v.require(F.limitsEarlyResetBackoffMs),
       earlyResetBackoffMaxMs: v.require(F.limitsEarlyResetBackoffMaxMs),
+      earlyResetHeldConnections: v.require(F.limitsEarlyResetHeldConnections),
     },
     shutdownGraceMs: v.require(F.shutdownGraceMs),
   };

@@ -24,6 +24,8 @@ export interface EndpointLimits {
   readonly earlyResetRate: number;
   readonly earlyResetBackoffMs: number;
   readonly earlyResetBackoffMaxMs: number;
+  /** Connections of pods refused for early resets held unanswered on the node (the rest are closed at once). */
+  readonly earlyResetHeldConnections: number;
 }
 
 /** The configuration defaults (config/limit-fields.ts; a unit test keeps the two equal). */
@@ -41,6 +43,7 @@ export const DEFAULT_ENDPOINT_LIMITS: EndpointLimits = Object.freeze({
   earlyResetRate: 50,
   earlyResetBackoffMs: 1_000,
   earlyResetBackoffMaxMs: 30_000,
+  earlyResetHeldConnections: 256,
 });
 
 /** Which bound refused a caller or closed its connection; also the metric label. */
@@ -107,7 +110,8 @@ export class CallerLimits {
   /** Records an accepted connection of `group`; a refusal means the connection is not counted. */
   openConnection(connectionId: string, group: string): LimitRefusal | undefined {
     const usage = this.usageOf(group);
-    const refusal = this.refusedForEarlyResets(group)
+    const refusal =
+      this.refusedForEarlyResets(group)
         ? this.earlyResetRefusal(group)
         : usage.connections >= this.limits.connectionsPerPod
         ? this.refusal('connectionsPerPod', `connection limit reached: ${group} has ${usage.connections} open connections (limits.connectionsPerPod)`)

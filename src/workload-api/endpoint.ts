@@ -33,8 +33,6 @@ export interface WorkloadEndpointOptions {
 
 /** Connections over a connection bound that are kept open just long enough to answer why. */
 const MAX_REFUSING_CONNECTIONS = 32;
-/** Refused connections of pods flooding with early resets that are held unanswered (the rest are closed at once). */
-const MAX_HELD_FLOODERS = 256;
 /** Processes of pods refused for early resets whose reconnects are refused without a /proc read (one pidfd each). */
 const MAX_REFUSED_PEERS = 64;
 /**
@@ -102,7 +100,7 @@ export class WorkloadEndpoint {
     return this.options.socketPath;
   }
 
-  /** Open connections (each has a stored peer); back to 0 once clients are gone. */
+  /** Open connections (refused ones still held open included); back to 0 once clients are gone. */
   get connectionCount(): number {
     return this.sockets.size;
   }
@@ -214,19 +212,23 @@ export class WorkloadEndpoint {
    * no HTTP/2 session) until the pod's refusal ends, for at most limits.handshakeTimeout, as a connection that never
    * completes its handshake would be. Closed at once, it would only bring the pod's next
    * reconnect sooner: each one costs the agent an accept and a socket, and a pod that loops
-   * costs it a good part of a core. At most MAX_HELD_FLOODERS are held; the rest close at once.
+   * costs it a good part of a core. At most limits.earlyResetHeldConnections are held; the rest
+   * close at once.
    */
   private holdFlooder(socket: Socket, group: string): void {
-    const holdMs = Math.min(this.api.limits.resetRefusalLeftMs(group), this.api.limits.limits.handshakeTimeoutMs);
-    if (this.heldFlooders.size >= MAX_HELD_FLOODERS || holdMs <= 0 || this.closing) {
+    const { handshakeTimeoutMs, earlyResetHeldConnections } = this.api.limits.limits;
+    const holdMs = Math.min(this.api.limits.resetRefusalLeftMs(group), handshakeTimeoutMs);
+    if (this.heldFlooders.size >= earlyResetHeldConnections || holdMs <= 0 || this.closing) {
       socket.destroy();
       return;
     }
     this.heldFlooders.add(socket);
+    this.sockets.add(socket);
     const cancelTimer = this.clock.setTimer(() => socket.destroy(), holdMs);
     socket.once('close', () => {
       cancelTimer();
       this.heldFlooders.delete(socket);
+      this.sockets.delete(socket);
     });
   }
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as connectHttp2, constants as http2Constants } from 'node:http2';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,32 @@ function openRawConnection(socketPath: string): Promise<Socket> {
 }
 
 const fdCount = () => readdirSync('/proc/self/fd').length;
+
+/** HTTP/2 Rapid Reset from this process: streams opened and cancelled at once, until GOAWAY. */
+async function rapidReset(socketPath: string, streams: number): Promise<number> {
+  const session = connectHttp2('http://localhost', { createConnection: () => connect(socketPath) });
+  session.on('error', () => {});
+  const goaway = new Promise<number>((resolve) => session.once('goaway', resolve));
+  const headers = { ':method': 'POST', ':path': '/SpiffeWorkloadAPI/FetchX509SVID', 'content-type': 'application/grpc', te: 'trailers', 'workload.spiffe.io': 'true' };
+  for (let i = 0; i < streams; i++) {
+    const request = session.request(headers);
+    request.on('error', () => {});
+    request.close(http2Constants.NGHTTP2_CANCEL);
+  }
+  const code = await goaway;
+  session.destroy();
+  return code;
+}
+
+/** A raw connection that records whether the agent sent it anything and when it closed it. */
+async function watchedConnection(socketPath: string) {
+  const socket = await openRawConnection(socketPath);
+  const state = { bytes: 0, closed: false };
+  socket.on('data', (chunk: Buffer) => (state.bytes += chunk.length));
+  socket.on('error', () => {});
+  socket.once('close', () => (state.closed = true));
+  return { socket, state };
+}
 
 describe('WorkloadEndpoint', () => {
   let svids: FakeSvidSubscriptions;
@@ -148,6 +175,42 @@ describe('WorkloadEndpoint', () => {
         await eventually(() => t!.endpoint.connectionCount === 1 && t!.api.peers.size === 1);
       }
       await eventually(() => fdCount() <= before + 5);
+    });
+  });
+
+  describe('Rapid Reset floods', () => {
+    it("holds a flooding pod's new connections unanswered until its refusal ends, up to limits.earlyResetHeldConnections, and closes the rest at once", async () => {
+      const clock = new FakeClock();
+      const dir = await mkdtemp(join(tmpdir(), 'wl-'));
+      const socketPath = join(dir, 'agent.sock');
+      const refused: string[] = [];
+      const limits = { earlyResetBurst: 1, earlyResetRate: 1, earlyResetBackoffMs: 2_000, earlyResetHeldConnections: 2 };
+      const api = createWorkloadApiServer({ attestor: new FakeAttestor(), identities: new FakeIdentityResolver(), svids, logger: silentLogger, clock, limits, onLimit: (limit) => refused.push(limit) });
+      const endpoint = new WorkloadEndpoint(api, { socketPath, logger: silentLogger, clock });
+      await endpoint.listen();
+      try {
+        expect(await rapidReset(socketPath, 20)).toBe(http2Constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        await clock.advance(50); // the GOAWAY had its turn: the connection is cut
+        await eventually(() => endpoint.connectionCount === 0);
+        // This process (its group: its uid) is refused now: its next two connections are held open...
+        const held = [await watchedConnection(socketPath)];
+        await eventually(() => endpoint.connectionCount === 1);
+        held.push(await watchedConnection(socketPath));
+        await eventually(() => endpoint.connectionCount === 2);
+        // ...and the one over the bound is closed at once.
+        const over = await watchedConnection(socketPath);
+        await eventually(() => over.state.closed);
+        expect(held.map((c) => c.state)).toEqual([{ bytes: 0, closed: false }, { bytes: 0, closed: false }]);
+        expect(refused.filter((limit) => limit === 'earlyResets').length).toBeGreaterThanOrEqual(4); // the cut, then 3 refusals
+        // The refusal (2 s) ends, and one reset's worth of budget comes back (1 s): the held ones are closed, unanswered.
+        await clock.advance(3_000);
+        await eventually(() => held.every((c) => c.state.closed));
+        expect(held.map((c) => c.state.bytes)).toEqual([0, 0]);
+        expect(endpoint.connectionCount).toBe(0);
+      } finally {
+        await endpoint.close(0);
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 
