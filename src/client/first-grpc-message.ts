@@ -50,9 +50,11 @@ export function firstGrpcMessage<T>(call: GrpcCall<T>): Promise<T> {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
-      // Cancel (RST_STREAM) rather than leave the agent a subscription nobody reads, then close.
+      // Cancel (RST_STREAM) rather than leave the agent a subscription nobody reads, then close;
+      // a connection still being made is dropped, so that nothing keeps the process waiting.
       if (stream && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-      session.close();
+      if (connected) session.close();
+      else session.destroy();
       outcome();
     };
     const fail = (error: unknown) => finish(() => reject(toWorkloadApiError(error, describe)));

@@ -5,10 +5,13 @@ import type { WorkloadFacts } from '../../src/attestation/index.js';
 /**
  * An Attestor that trusts the kernel credentials it is given: UnixFacts with the peer's pid, uid
  * and gid. Knobs: `failWith` (every call throws), `pause()` (calls wait until resumed, so a test
- * can act while a caller is being attested). Records every peer it was asked about.
+ * can act while a caller is being attested; `abandoned` counts those whose call was cancelled
+meanwhile). Records every peer it was asked about.
  */
 export class FakeAttestor implements Attestor {
   readonly attested: PeerCredentials[] = [];
+  /** Paused attestations whose call was cancelled (its signal aborted) before they resumed. */
+  abandoned = 0;
   private failure: Error | undefined;
   private paused: { promise: Promise<void>; resume: () => void } | undefined;
   private readonly arrivalWaiters = new Set<() => void>();
@@ -16,7 +19,12 @@ export class FakeAttestor implements Attestor {
   async attest(peer: Peer, signal: AbortSignal): Promise<WorkloadFacts> {
     this.attested.push(peer.credentials);
     for (const wake of [...this.arrivalWaiters]) wake();
-    if (this.paused) await abortable(this.paused.promise, signal);
+    if (this.paused) {
+      await abortable(this.paused.promise, signal).catch((error: unknown) => {
+        this.abandoned += 1;
+        throw error;
+      });
+    }
     if (this.failure) throw this.failure;
     return { kind: 'unix', process: { ...peer.credentials } };
   }

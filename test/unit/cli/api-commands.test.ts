@@ -84,6 +84,28 @@ describe('workload-side commands', () => {
     expect(result.stderr).toMatch(new RegExp(`^error: FetchX509SVID to unix://${t.socketPath} failed: PERMISSION_DENIED: .+\\n$`));
   });
 
+  it('gives up at --timeout in one line, and leaves the agent nothing to answer', async () => {
+    const resume = t.attestor.pause();
+    try {
+      const result = await run(['api', 'fetch', 'x509', '--socket', t.socketPath, '--timeout', '300ms']);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `error: no answer from the Workload API at unix://${t.socketPath} within 300ms\n` });
+      // The command cancelled its call: the agent stops attesting it and never subscribes.
+      await eventually(() => t.attestor.abandoned === 1);
+    } finally {
+      resume();
+    }
+    expect(t.svids.subscribeCalls).toBe(0);
+  });
+
+  it('fetch bundles and token name the socket in one line when the agent refuses the caller', async () => {
+    t.identities.deny(uid);
+    for (const what of ['bundles', 'token']) {
+      const result = await run(['api', 'fetch', what, '--socket', t.socketPath]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^error: Fetch(X509Bundles|ConjurToken) to unix://${t.socketPath} failed: PERMISSION_DENIED: [^\n]+\n$`));
+    }
+  });
+
   it('healthcheck exits 0 when SERVING and 1 otherwise, in one line', async () => {
     expect(await run(['healthcheck', '--socket', t.socketPath])).toEqual({
       code: 0,

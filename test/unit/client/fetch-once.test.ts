@@ -70,10 +70,12 @@ describe('one-shot fetches against the Workload Endpoint', () => {
     const release = t.attestor.pause();
     const controller = new AbortController();
     const pending = fetchX509ContextOnce({ socket: t.socketPath, signal: controller.signal });
+    await t.attestor.attestedPid(process.pid);
     controller.abort(new Error('gave up'));
     await expect(pending).rejects.toThrow('gave up');
+    await eventually(() => t.attestor.abandoned === 1);
     release();
-    await eventually(() => t.svids.active === 0);
+    expect(t.svids.subscribeCalls).toBe(0);
   });
 });
 
