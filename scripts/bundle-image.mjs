@@ -42,8 +42,6 @@ const cachedAgent = {
     b.onResolve({ filter: /^\.\/agent\.js$/ }, (args) => (args.importer === MAIN ? { path: LOADER } : undefined));
   },
 };
-// The command line (src/main.ts importing ./cli/index.js) likewise comes from cli.cjs with a code
-// cache (image/cli-loader.mjs says why): main.js is then the process entry and two small loaders.
 // commander requires node:child_process when it loads, for subcommands that are executables of
 // their own, which this command line has none of; loading it (with dgram and its friends) is
 // about 1 ms of every command. In cli.cjs commander gets it on first use instead.
@@ -59,6 +57,8 @@ const lazyChildProcessForCommander = {
     }));
   },
 };
+// The command line (src/main.ts importing ./cli/index.js) likewise comes from cli.cjs with a code
+// cache (image/cli-loader.mjs says why): main.js is then the process entry and two small loaders.
 const CLI_LOADER = fileURLToPath(new URL('image/cli-loader.mjs', import.meta.url));
 const cachedCli = {
   name: 'cached-cli',
