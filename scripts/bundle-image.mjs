@@ -57,6 +57,20 @@ const lazyChildProcessForCommander = {
     }));
   },
 };
+// Our own modules only define things when they load (style.md), so an index.ts re-exporting a
+// module need not load it for a command that uses none of it: without this, every command
+// would load the CLI's atomic file writer (and node:crypto) because cli/index.ts offers it.
+const SRC = `${resolve('src')}/`;
+const ownModulesWithoutSideEffects = {
+  name: 'own-modules-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === 'resolving' || !args.importer.startsWith(SRC)) return undefined;
+      const result = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving' });
+      return result.errors.length === 0 && result.path.startsWith(SRC) ? { ...result, sideEffects: false } : result;
+    });
+  },
+};
 // The command line (src/main.ts importing ./cli/index.js) likewise comes from cli.cjs with a code
 // cache (image/cli-loader.mjs says why): main.js is then the process entry and two small loaders.
 const CLI_LOADER = fileURLToPath(new URL('image/cli-loader.mjs', import.meta.url));
@@ -131,13 +145,15 @@ if (resolve(entry) === MAIN) {
   for (const flags of [[], imageNodeFlags()]) execFileSync(process.execPath, [...flags, writer, outdir], { stdio: 'inherit' });
   await build({
     ...common,
-    entryPoints: ['src/cli/index.ts'],
+    // Only what main.ts takes from the command line: what the index also offers (the atomic file
+    // writer with node:crypto, for one) is then loaded by the commands that use it, when they run.
+    stdin: { contents: "export { CliError, processCliContext, runCli } from './src/cli/index.ts';", resolveDir: resolve('.'), loader: 'ts', sourcefile: 'cli-entry.ts' },
     outfile: join(outdir, 'cli.cjs'),
     format: 'cjs',
     // The client library finds grpc-js (for `api watch` and `helper`) from its own URL.
     define: { 'import.meta.url': '__cliModuleUrl' },
     banner: { js: "const __cliModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [lazyChildProcessForCommander],
+    plugins: [lazyChildProcessForCommander, ownModulesWithoutSideEffects],
   });
   execFileSync(process.execPath, [fileURLToPath(new URL('image/write-cli-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
 }
