@@ -12,7 +12,10 @@ export interface BenchPlan {
   readonly startup: {
     /** Runs of each command (and of the floor); medians are reported. */
     readonly cliSamples: number;
-    /** After the first SVID, before the rest window (start-up garbage and timers settle). */
+    /**
+     * After the first SVID, before the rest window: start-up garbage and timers settle, and V8's
+     * memory reducer has run (about 8 s after the last full GC); its CPU is reported on its own row.
+     */
     readonly settleMs: number;
     readonly restWindowMs: number;
   };
@@ -30,6 +33,10 @@ export interface BenchPlan {
     readonly connectionsPerClient: number;
     readonly restWindowMs: number;
     readonly idleWindowMs: number;
+    /** Before the rest and idle windows: until the agent has done no full GC for this long (V8's memory reducer runs about 8 s after a burst). */
+    readonly settleQuietMs: number;
+    /** ...or this long at most (the settle row then says it was not quiet). */
+    readonly settleMaxMs: number;
     readonly burstCallers: number;
   };
 }
@@ -42,11 +49,11 @@ export const FULL_PLAN: BenchPlan = {
   newPod: { samples: 20, spacingMs: 600 },
   steadyState: { pods: 20, tokenSubscribersPerPod: 2, hours: 80 },
   sds: { samples: 1_000, warmup: 50, rounds: 10 },
-  startup: { cliSamples: 10, settleMs: 3_000, restWindowMs: 20_000 },
+  startup: { cliSamples: 10, settleMs: 12_000, restWindowMs: 20_000 },
   realApi: { samples: 20, spacingMs: 600 },
   conjurFailures: { laterMs: 10 * 60_000 },
   attack: { newPods: 5, cachedSamples: 500 },
-  scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, burstCallers: 100 },
+  scale: { pods: 250, streamsPerPod: 4, clients: 4, connectionsPerClient: 10, restWindowMs: 20_000, idleWindowMs: 30_000, settleQuietMs: 10_000, settleMaxMs: 45_000, burstCallers: 100 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -60,5 +67,5 @@ export const QUICK_PLAN: BenchPlan = {
   realApi: { samples: 2, spacingMs: 600 },
   conjurFailures: { laterMs: 60_000 },
   attack: { newPods: 1, cachedSamples: 20 },
-  scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, burstCallers: 6 },
+  scale: { pods: 8, streamsPerPod: 2, clients: 2, connectionsPerClient: 2, restWindowMs: 1_000, idleWindowMs: 1_000, settleQuietMs: 500, settleMaxMs: 2_000, burstCallers: 6 },
 };

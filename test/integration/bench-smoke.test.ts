@@ -47,6 +47,7 @@ const EXPECTED_FIGURES = [
   'scale.rest.retainedHeap',
   'scale.rest.cpu',
   'scale.fill',
+  'scale.settle',
   'upstream.rest.kubelet',
   'upstream.rest.conjur',
   'scale.bundle.p50',
@@ -58,6 +59,7 @@ const EXPECTED_FIGURES = [
   'burst.newPod.p99',
   'burst.newPod.kubelet',
   'burst.newPod.inject',
+  'idle.settle',
   'idle.cpu',
   'idle.rss',
   'idle.retainedHeap',
@@ -79,6 +81,7 @@ const EXPECTED_FIGURES = [
   'startup.run.firstSvid',
   'startup.run.conjur',
   'startup.run.rss',
+  'startup.run.settle',
   'startup.run.cpu',
   ...['version', 'healthcheck', 'fetch'].flatMap((command) => ['wall', 'cpu', 'rss'].map((figure) => `startup.image.${command}.${figure}`)),
   // Only where the real control plane can be had (Go installed, or its binaries cached).

@@ -15,6 +15,21 @@ export function imageNodeFlags(): string[] {
   return node < 0 ? [] : args.slice(node + 1).filter((arg) => arg.startsWith('--'));
 }
 
+/**
+ * The environment the image's runtime stage sets for the process (`ENV NAME=value` lines after
+ * the last FROM), e.g. MALLOC_ARENA_MAX, which shapes RSS as the flags do. NODE_ENV is left out:
+ * it changes no code path of the agent, and a test's environment is its own.
+ */
+export function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(dockerfilePath(), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const [, name, value] of runtime.matchAll(/^ENV ([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/gm)) {
+    if (name !== 'NODE_ENV') env[name!] = value!;
+  }
+  return env;
+}
+
 /** From test/support/ or dist/test/support/: walk up to the checkout's daemonset/. */
 function dockerfilePath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

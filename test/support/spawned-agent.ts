@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { compiledAgentMain } from './compiled-agent.js';
-import { imageNodeFlags } from './image-node-flags.js';
+import { imageEnvironment, imageNodeFlags } from './image-node-flags.js';
 import { agentEnvironment } from './node-agent.js';
 import type { SimulatedNode } from './simulated-node.js';
 
@@ -56,7 +56,7 @@ export class SpawnedAgent {
     // AGENT_NODE=/path/to/node runs the agent on another Node than the tests (the image's Node 24).
     const child = spawn(process.env['AGENT_NODE'] ?? process.execPath, [...imageNodeFlags(), compiledAgentMain(), 'run', '--config', configFile], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...agentEnvironment(node, agentPod) },
+      env: { PATH: process.env.PATH ?? '', ...imageEnvironment(), ...agentEnvironment(node, agentPod) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const agent = new SpawnedAgent(child);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { forkBenchChild, stopChild } from '../support/children.js';
 import type { BenchChild } from '../support/children.js';
 import type { BenchNode } from '../node/bench-node.js';
-import { imageNodeFlags } from '../../support/image-node-flags.js';
+import { imageEnvironment, imageNodeFlags } from '../../support/image-node-flags.js';
 import type { Attested, ProbeRecord } from './probes.js';
 
 // run-all's side of the agent process (agent-process.ts): start it in dev or node mode, read its
@@ -59,6 +59,14 @@ export class AgentHandle {
     return this.child.ipc.call<AgentUsage>('usage', { collect });
   }
 
+  /**
+   * Until the agent's V8 has done no full collection for `quietMs` (at most `maxMs`): the
+   * memory reducer's collections after a burst belong to the burst, not to rest.
+   */
+  settle(quietMs: number, maxMs: number): Promise<{ settledMs: number; fullGcs: number; quiet: boolean }> {
+    return this.child.ipc.call('settle', { quietMs, maxMs }, maxMs + 10_000);
+  }
+
   drainProbes(): Promise<{ records: ProbeRecord[] }> {
     return this.child.ipc.call('drain-probes');
   }
@@ -109,12 +117,12 @@ export class AgentHandle {
 function forkAgentProcess(profileDir: string | undefined): Promise<BenchChild> {
   const bundled = fileURLToPath(new URL('../../../bench-image/agent-process.js', import.meta.url));
   const file = !import.meta.url.endsWith('.ts') && existsSync(bundled) ? bundled : undefined;
-  return forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir), ...(file ? { file } : {}) });
+  return forkBenchChild('agent/agent-process', { execArgv: profileArgs(profileDir), env: imageEnvironment(), ...(file ? { file } : {}) });
 }
 
 /**
- * The image's node flags (its heap settings shape RSS and CPU), plus --expose-gc, which only lets
- * the bench force a collection when it reads retained memory.
+ * The image's node flags (its heap settings shape RSS and CPU; its environment is passed above),
+ * plus --expose-gc, which only lets the bench force a collection when it reads retained memory.
  */
 function profileArgs(profileDir: string | undefined): string[] {
   return ['--expose-gc', ...imageNodeFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { startAgent } from '../../../src/agent.js';
 import { loadConfig } from '../../../src/config/index.js';
 import type { ConfigOverrides } from '../../../src/config/index.js';
@@ -64,12 +65,39 @@ ipc
       identities: running?.cache?.size ?? 0,
     };
   })
+  .handle('settle', (params) => settle(params as { quietMs: number; maxMs: number }))
   .handle('drain-probes', () => probes.drain())
   .handle('stop', async () => {
     floor?.close();
     await running?.close(1_000);
     running = undefined;
   });
+
+/**
+ * Waits until V8 has done no full collection for `quietMs` (at most `maxMs`). After a burst of
+ * work V8's memory reducer runs one to three full collections about 8 s after the last one
+ * (--gc-memory-reducer-start-delay-ms), to hand the burst's garbage back: work the burst caused,
+ * not rest. The observer is only connected while settling.
+ */
+async function settle({ quietMs, maxMs }: { quietMs: number; maxMs: number }): Promise<{ settledMs: number; fullGcs: number; quiet: boolean }> {
+  const started = performance.now();
+  let lastFullGc = started;
+  let fullGcs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) continue;
+      fullGcs++;
+      lastFullGc = performance.now();
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    while (performance.now() - lastFullGc < quietMs && performance.now() - started < maxMs) await sleepMs(250);
+  } finally {
+    observer.disconnect();
+  }
+  return { settledMs: performance.now() - started, fullGcs, quiet: performance.now() - lastFullGc >= quietMs };
+}
 
 process.once('SIGTERM', () => {
   floor?.close();

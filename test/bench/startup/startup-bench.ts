@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchPlan } from '../bench-plan.js';
 import { BenchNode } from '../node/bench-node.js';
 import type { Figure } from '../report.js';
+import { imageEnvironment, imageNodeFlags } from '../../support/image-node-flags.js';
 import { forkBenchChild, stopChild } from '../support/children.js';
 import { sleepMs } from '../support/stats.js';
 import { measureRepeatedly } from './cli-runs.js';
@@ -58,7 +59,8 @@ export async function benchStartup(plan: BenchPlan, dir: string, progress: (line
   const pod = node.workloadPods[0]!;
   node.placeInPod(client.pid, pod);
   const configFile = writeConfigFile(dir, { ...node.agentOverrides(socketPath), 'log.level': 'info' });
-  const agent = startRunProcess(image.command, configFile, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  // As the image starts it: its node flags and environment (daemonset/Dockerfile).
+  const agent = startRunProcess(image.command, configFile, [...imageNodeFlags(), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])], imageEnvironment());
   try {
     const readyAt = await agent.whenLogged('Workload endpoint listening');
     const askedAt = performance.now();
@@ -67,6 +69,7 @@ export async function benchStartup(plan: BenchPlan, dir: string, progress: (line
     const conjurMs = busy.busyMs(agent.spawnedAt, firstSvidAt);
     const conjurCalls = busy.count(agent.spawnedAt, firstSvidAt);
     const startToSvid = firstSvidAt - agent.spawnedAt;
+    const settleStart = agent.usage();
     await sleepMs(plan.startup.settleMs);
     const restStart = agent.usage();
     await sleepMs(plan.startup.restWindowMs);
@@ -85,7 +88,14 @@ export async function benchStartup(plan: BenchPlan, dir: string, progress: (line
       },
       { id: 'startup.run.conjur', group: GROUP, label: `  Conjur double busy answering in that window (${conjurCalls} requests)`, value: conjurMs, unit: 'ms' },
       { id: 'startup.run.rss', group: GROUP, label: 'run: agent RSS at rest with one pod', value: rest.rssMb, unit: 'MB', target: { text: '<= 70 MB', met: rest.rssMb <= 70 } },
-      { id: 'startup.run.cpu', group: GROUP, label: `run: agent CPU at rest with one pod (${(plan.startup.restWindowMs / 1000).toFixed(0)} s window)`, value: cpuPerMin, unit: 'ms/min' },
+      {
+        id: 'startup.run.settle',
+        group: GROUP,
+        label: `run: agent CPU in the ${(plan.startup.settleMs / 1000).toFixed(0)} s after the first SVID (start-up garbage: V8's memory reducer runs about 8 s after the burst)`,
+        value: restStart.cpuMs - settleStart.cpuMs,
+        unit: 'ms',
+      },
+      { id: 'startup.run.cpu', group: GROUP, label: `run: agent CPU at rest with one pod (${(plan.startup.restWindowMs / 1000).toFixed(0)} s window after that)`, value: cpuPerMin, unit: 'ms/min', target: { text: '<= 200 ms/min', met: cpuPerMin <= 200 } },
       ...commands,
     ];
   } finally {

@@ -27,6 +27,8 @@ export interface ForkOptions {
   readonly readyTimeoutMs?: number;
   /** Run this file instead of the module's own (e.g. a bundle of it). */
   readonly file?: string;
+  /** Added to the environment, e.g. the image's (test/support/image-node-flags.ts). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Forks `test/bench/<module>` and waits for its `ready` event. */
@@ -37,7 +39,7 @@ export async function forkBenchChild(module: string, options: ForkOptions = {}):
     execArgv: [...loader, ...(options.execArgv ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // jest's --experimental-vm-modules is not wanted in the children.
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', ...options.env },
   });
   if (child.pid === undefined) throw new Error(`could not start ${module}`);
   live.add(child);
