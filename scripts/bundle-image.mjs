@@ -155,5 +155,8 @@ if (resolve(entry) === MAIN) {
     banner: { js: "const __cliModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [lazyChildProcessForCommander, ownModulesWithoutSideEffects],
   });
-  execFileSync(process.execPath, [fileURLToPath(new URL('image/write-cli-code-cache.cjs', import.meta.url)), outdir], { stdio: 'inherit' });
+  // One cache for a command line without Node flags (exec probes, `kubectl exec`), one for the
+  // ENTRYPOINT's (the image run with a command as its arguments).
+  const cliWriter = fileURLToPath(new URL('image/write-cli-code-cache.cjs', import.meta.url));
+  for (const flags of [[], imageNodeFlags()]) execFileSync(process.execPath, [...flags, cliWriter, outdir], { stdio: 'inherit' });
 }

@@ -10,16 +10,23 @@ import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { cliCacheFile } from './cli-cache-file.cjs';
 
 // This module is bundled into main.js; cli.cjs sits beside it.
 const file = fileURLToPath(new URL('./cli.cjs', import.meta.url));
 
 function readCache() {
-  try {
-    return readFileSync(`${file}.cache`);
-  } catch {
-    return undefined; // no cache: compiled as usual
+  // V8 rejects a cache made under other Node flags: the build writes one for the ENTRYPOINT's
+  // flags beside the one for none (cli-cache-file.cjs). Named without a hash, so that a command
+  // does not load node:crypto for it; any other flags (a --require, say) get the default one.
+  for (const cache of [cliCacheFile(file, process.execArgv), cliCacheFile(file, [])]) {
+    try {
+      return readFileSync(cache);
+    } catch {
+      // try the next one; with none, the code is compiled as usual
+    }
   }
+  return undefined;
 }
 
 function load() {

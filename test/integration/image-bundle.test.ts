@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
 import { startRunProcess, writeConfigFile } from '../bench/startup/run-process.js';
 import type { RunningAgentProcess } from '../bench/startup/run-process.js';
 import { BenchNode } from '../bench/node/bench-node.js';
@@ -54,11 +53,24 @@ describe('the image bundle', () => {
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('carries the V8 code cache of the command line, which this Node accepts (else every command compiles it again)', () => {
-    const file = join(OUT, 'cli.cjs');
-    // Compiled exactly as scripts/image/cli-loader.mjs does; compiling runs none of it.
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
-    expect(script.cachedDataRejected).toBe(false);
+  it('carries the V8 code cache of the command line for no flags and the ENTRYPOINT\'s, and Node accepts it (else every command compiles it again)', () => {
+    // Compiled as scripts/image/cli-loader.mjs does, under each set of flags; compiling runs none of it.
+    const check = join(OUT, 'check-cli-code-cache.cjs');
+    writeFileSync(
+      check,
+      [
+        "const { readFileSync } = require('node:fs');",
+        "const Module = require('node:module');",
+        "const { Script } = require('node:vm');",
+        `const { cliCacheFile } = require(${JSON.stringify(join(ROOT, 'scripts', 'image', 'cli-cache-file.cjs'))});`,
+        `const file = ${JSON.stringify(join(OUT, 'cli.cjs'))};`,
+        "const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(cliCacheFile(file, process.execArgv)) });",
+        'process.stdout.write(String(script.cachedDataRejected));',
+      ].join('\n'),
+    );
+    for (const flags of [[], imageNodeFlags()]) {
+      expect({ flags, rejected: execFileSync(process.execPath, [...flags, check], { encoding: 'utf8' }) }).toEqual({ flags, rejected: 'false' });
+    }
     // main.js is the entry and the loaders; the commands themselves are in cli.cjs.
     expect(readFileSync(MAIN, 'utf8')).not.toContain('Talk to the Workload API');
   });
