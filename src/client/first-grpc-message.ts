@@ -138,10 +138,11 @@ function frame(message: Buffer): Buffer {
   return framed;
 }
 
-/** Collects DATA chunks until one whole length-prefixed message is there. */
+/** Collects DATA chunks until one whole length-prefixed message is there (copied once, at the end). */
 class MessageFrames {
   private readonly chunks: Buffer[] = [];
   private received = 0;
+  private length: number | undefined;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -150,14 +151,18 @@ class MessageFrames {
     this.chunks.push(chunk);
     this.received += chunk.length;
     if (this.received < 5) return undefined;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks.splice(0, this.chunks.length, data);
-    const compressed = data[0]!;
-    const length = data.readUInt32BE(1);
-    if (length > this.maxBytes) throw new Error(`Received message larger than max (${length} vs ${this.maxBytes})`);
-    // This client advertises no compression (no grpc-accept-encoding), so a compressed message is a broken answer.
-    if (compressed !== 0) throw new Error(`Received a compressed message (flag ${compressed}) without asking for compression`);
-    return data.length >= 5 + length ? data.subarray(5, 5 + length) : undefined;
+    if (this.length === undefined) {
+      const prefix = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
+      const compressed = prefix[0]!;
+      const length = prefix.readUInt32BE(1);
+      if (length > this.maxBytes) throw new Error(`Received message larger than max (${length} vs ${this.maxBytes})`);
+      // This client advertises no compression (no grpc-accept-encoding), so a compressed message is a broken answer.
+      if (compressed !== 0) throw new Error(`Received a compressed message (flag ${compressed}) without asking for compression`);
+      this.length = length;
+    }
+    if (this.received < 5 + this.length) return undefined;
+    const data = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
+    return data.subarray(5, 5 + this.length);
   }
 }
 

@@ -182,6 +182,14 @@ describe('one-shot fetches against a misbehaving endpoint', () => {
     expect(once).toEqual({ spiffeIds: [myId] });
   });
 
+  it('reads a message larger than HTTP/2\'s initial flow-control window', async () => {
+    // A field this client does not know (number 15, length-delimited, 1 MiB) is skipped, as protobuf requires.
+    const padding = Buffer.concat([Buffer.from([0x7a, 0x80, 0x80, 0x40]), Buffer.alloc(1024 * 1024, 0x61)]);
+    const { viaGrpcJs, once } = await bothWays(respondThenEnd(framed(Buffer.concat([validResponse, padding]))));
+    expect(once).toEqual(viaGrpcJs);
+    expect(once).toEqual({ spiffeIds: [myId] });
+  });
+
   const cases: { name: string; answer: Behaviour; expected: Outcome }[] = [
     {
       name: 'an HTTP error page',
