@@ -141,8 +141,7 @@ if (resolve(entry) === MAIN) {
     define: { 'import.meta.url': '__agentModuleUrl' },
     banner: { js: `const __agentModuleUrl = require('node:url').pathToFileURL(__filename).href;\n${INSTALLED_DIR}` },
   });
-  const writer = fileURLToPath(new URL('image/write-code-cache.cjs', import.meta.url));
-  for (const flags of [[], imageNodeFlags()]) execFileSync(process.execPath, [...flags, writer, outdir], { stdio: 'inherit' });
+  writeCodeCaches(outdir, 'agent');
   await build({
     ...common,
     // Only what main.ts takes from the command line: what the index also offers (the atomic file
@@ -155,8 +154,12 @@ if (resolve(entry) === MAIN) {
     banner: { js: "const __cliModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [lazyChildProcessForCommander, ownModulesWithoutSideEffects],
   });
-  // One cache for a command line without Node flags (exec probes, `kubectl exec`), one for the
-  // ENTRYPOINT's (the image run with a command as its arguments).
-  const cliWriter = fileURLToPath(new URL('image/write-cli-code-cache.cjs', import.meta.url));
-  for (const flags of [[], imageNodeFlags()]) execFileSync(process.execPath, [...flags, cliWriter, outdir], { stdio: 'inherit' });
+  writeCodeCaches(outdir, 'cli');
+}
+
+// One cache for Node without flags (exec probes, `kubectl exec`, the npm package's tests), one for
+// the ENTRYPOINT's flags (the image's agent, and the image run with a command as its arguments).
+function writeCodeCaches(outdir, bundle) {
+  const writer = fileURLToPath(new URL('image/write-code-cache.cjs', import.meta.url));
+  for (const flags of [[], imageNodeFlags()]) execFileSync(process.execPath, [...flags, writer, outdir, bundle], { stdio: 'inherit' });
 }
