@@ -1,18 +1,29 @@
-import { ApiException, Observable } from '@kubernetes/client-node';
-import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/client-node';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Clock } from '../async/index.js';
 import { KubeError } from './kube-error.js';
 
 /**
- * Runs one client-node API call with a deadline: `call` receives the per-call options that carry
- * an AbortSignal, which fires after `timeoutMs` or when `signal` aborts. Failures become
- * KubeError 'unavailable' naming what was asked and why; a 404 is returned as undefined.
+ * GETs `path` (e.g. `/api/v1/pods?...`) from the API server `kubeConfig` names, with a deadline,
+ * and returns the parsed JSON: the deadline fires after `timeoutMs` or when `signal` aborts, and
+ * covers the whole answer. Failures become KubeError 'unavailable' naming what was asked and why;
+ * a 404 is returned as undefined.
+ *
+ * The connection is client-node's: KubeConfig applies the CA, client certificate, token (or token
+ * file, through our authenticator) and proxy to the request options, as its Watch does. The
+ * request is sent here rather than through its generated CoreV1Api, which would load its
+ * ObjectSerializer and every one of its model classes (about 3.5 MB of heap for as long as the
+ * agent runs, README "Performance") to build class instances that fromPodJson reads as plain
+ * JSON anyway.
  */
-export async function callApi<T>(
+export async function getJson(
+  kubeConfig: KubeConfig,
+  path: string,
   what: string,
-  call: (options: ConfigurationOptions) => Promise<T>,
   context: { signal: AbortSignal; timeoutMs: number; clock: Clock },
-): Promise<T | undefined> {
+): Promise<unknown> {
   const controller = new AbortController();
   let timedOut = false;
   const cancelTimer = context.clock.setTimer(() => {
@@ -23,9 +34,18 @@ export async function callApi<T>(
   context.signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (context.signal.aborted) throw context.signal.reason;
-    return await call(withSignal(controller.signal));
+    const options: RequestOptions = {};
+    await kubeConfig.applyToHTTPSOptions(options);
+    const server = kubeConfig.getCurrentCluster()?.server ?? '';
+    const { status, body } = await get(new URL(server + path), options, controller.signal);
+    if (status === 404) return undefined;
+    if (status !== 200) throw Object.assign(new Error(`HTTP ${status}`), { statusCode: status });
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      throw new Error('the answer is not JSON');
+    }
   } catch (error) {
-    if (error instanceof ApiException && error.code === 404) return undefined;
     if (context.signal.aborted) throw context.signal.reason;
     throw toKubeError(what, error, timedOut ? context.timeoutMs : undefined);
   } finally {
@@ -36,7 +56,7 @@ export async function callApi<T>(
 
 export function toKubeError(what: string, error: unknown, timedOutAfterMs?: number): KubeError {
   if (timedOutAfterMs !== undefined) return new KubeError('unavailable', `api server request for ${what} timed out after ${timedOutAfterMs} ms`, { cause: error });
-  const status = error instanceof ApiException ? error.code : statusCodeOf(error);
+  const status = statusCodeOf(error);
   if (status !== undefined) return new KubeError('unavailable', `api server returned ${status} for ${what}`, { cause: error });
   const reason = error instanceof Error ? error.message : String(error);
   return new KubeError('unavailable', `api server request for ${what} failed: ${reason}`, { cause: error });
@@ -47,18 +67,25 @@ function statusCodeOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/**
- * Per-call options that put `signal` on the request (client-node 1.4's object-style API runs
- * observable middleware before sending; `append` keeps the configured auth middleware first).
- * A test checks that the deadline really aborts the request.
- */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
-  const middleware: ObservableMiddleware = {
-    pre: (request) => {
-      request.setSignal(signal);
-      return new Observable(Promise.resolve(request));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+/** One GET with the options KubeConfig applied (its agent carries the TLS settings); the body is read whole. */
+function get(url: URL, options: RequestOptions, signal: AbortSignal): Promise<{ status: number; body: Buffer }> {
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers, Accept: 'application/json' };
+    const request = send(url, { ...options, method: 'GET', headers, signal }, (response: IncomingMessage) => {
+      const status = response.statusCode ?? 0;
+      if (status !== 200) {
+        response.resume();
+        resolve({ status, body: Buffer.alloc(0) });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.once('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+      response.once('error', reject);
+      response.once('aborted', () => reject(new Error('the answer was cut short')));
+    });
+    request.once('error', reject);
+    request.end();
+  });
 }

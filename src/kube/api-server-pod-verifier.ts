@@ -1,10 +1,10 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { SingleFlight, systemClock } from '../async/index.js';
 import type { BackoffOptions, Clock } from '../async/index.js';
 import { F, describeError, silentLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
 import { abortable } from './abortable.js';
-import { callApi } from './api-request.js';
+import { getJson } from './api-request.js';
 import { loadKubeConfig } from './kube-config.js';
 import type { KubeConfigSource } from './kube-config.js';
 import type { PodInfo } from './pod-info.js';
@@ -33,7 +33,7 @@ export interface ApiServerPodVerifierOptions {
  * of the same pod. API server trouble surfaces as KubeError 'unavailable', never as "no pod".
  */
 export class ApiServerPodVerifier {
-  private readonly core: CoreV1Api;
+  private readonly kubeConfig: KubeConfig;
   private readonly view: PodView;
   private readonly watch: PodWatch;
   private readonly gets = new SingleFlight<string, PodInfo | undefined>();
@@ -43,10 +43,10 @@ export class ApiServerPodVerifier {
 
   constructor(options: ApiServerPodVerifierOptions) {
     const kubeConfig = loadKubeConfig(options.kubeConfig);
+    this.kubeConfig = kubeConfig;
     const log = (options.logger ?? silentLogger).child({ [F.component]: 'api-server-pod-verifier' });
     this.clock = options.clock ?? systemClock;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.view = new PodView((error) => log.error('Pod gone listener failed', { [F.cause]: describeError(error) }));
     this.watch = new PodWatch({
       nodeName: options.nodeName,
@@ -92,7 +92,8 @@ export class ApiServerPodVerifier {
     this.getRequests++;
     // Shared by every caller of this pod, so no single caller's signal may cancel it.
     const context = { signal: new AbortController().signal, timeoutMs: this.requestTimeoutMs, clock: this.clock };
-    const pod = await callApi(`pod ${namespace}/${name}`, (o) => this.core.readNamespacedPod({ namespace, name }, o), context);
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+    const pod = await getJson(this.kubeConfig, path, `pod ${namespace}/${name}`, context);
     return pod === undefined ? undefined : fromPodJson(pod);
   }
 }

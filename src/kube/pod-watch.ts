@@ -1,13 +1,12 @@
-import { CoreV1Api, Watch } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffDelayMs, sleep } from '../async/index.js';
 import type { BackoffOptions, Clock } from '../async/index.js';
 import { F, describeError } from '../log/index.js';
 import type { Logger } from '../log/index.js';
-import { callApi, toKubeError } from './api-request.js';
+import { getJson, toKubeError } from './api-request.js';
 import { KubeError } from './kube-error.js';
-import type { PodInfo } from './pod-info.js';
-import { fromPodJson } from './pod-json.js';
+import { fromPodJson, fromPodListJson } from './pod-json.js';
 import type { PodView } from './pod-view.js';
 
 export interface PodWatchOptions {
@@ -42,13 +41,11 @@ const SHORT_WATCH_MS = 1000;
  */
 export class PodWatch {
   private synced = false;
-  private readonly core: CoreV1Api;
   private readonly watch: Watch;
   private readonly fieldSelector: string;
   private readonly what: string;
 
   constructor(private readonly options: PodWatchOptions) {
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.watch = new Watch(options.kubeConfig);
     this.fieldSelector = `spec.nodeName=${options.nodeName}`;
     this.what = `pods on node ${options.nodeName}`;
@@ -93,11 +90,14 @@ export class PodWatch {
   private async list(signal: AbortSignal): Promise<string> {
     const { clock, requestTimeoutMs, view } = this.options;
     const listStartedAt = clock.now();
-    const list = await callApi(this.what, (o) => this.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }, o), { signal, timeoutMs: requestTimeoutMs, clock });
-    if (!list) throw new KubeError('unavailable', `api server returned 404 for ${this.what}`);
-    view.replaceAll(list.items.map(fromPodJson).filter((p): p is PodInfo => p !== undefined));
+    const path = `/api/v1/pods?fieldSelector=${encodeURIComponent(this.fieldSelector)}`;
+    const list = await getJson(this.options.kubeConfig, path, this.what, { signal, timeoutMs: requestTimeoutMs, clock });
+    if (list === undefined) throw new KubeError('unavailable', `api server returned 404 for ${this.what}`);
+    const pods = fromPodListJson(list);
+    if (!pods) throw new KubeError('unavailable', `api server sent no pod list for ${this.what}`);
+    view.replaceAll(pods);
     this.options.log.debug('Listed pods on this node', { [F.elapsedMs]: clock.now() - listStartedAt });
-    return list.metadata?.resourceVersion ?? '';
+    return resourceVersionOf(list) ?? '';
   }
 
   /** One watch stream, applied to the view as events arrive. */
