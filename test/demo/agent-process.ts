@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { agentEnvironment as nodeAgentEnvironment } from '../support/node-agent.js';
+import { nestSettings } from '../support/config-file.js';
+import { agentEnvironment as nodeAgentEnvironment, nodeAgentOverrides } from '../support/node-agent.js';
 import type { DemoCluster } from './demo-cluster.js';
 import { EventLog } from './event-log.js';
 
@@ -25,22 +26,13 @@ export function agentEnvironment(cluster: DemoCluster): Record<string, string> {
 
 /** The agent's YAML settings: the node's paths instead of the DaemonSet's mounts, ports picked by the OS. */
 export function agentSettings(cluster: DemoCluster): Record<string, unknown> {
-  const { node, agentPod } = cluster;
-  const { dirs } = node;
-  return {
-    trustDomain: node.options.trustDomain,
-    socketPath: node.socketPath,
-    procRoot: dirs.procRoot,
-    kubeletPodsDir: dirs.podsDir,
+  return nestSettings({
+    ...nodeAgentOverrides(cluster.node, cluster.agentPod),
     shutdownGrace: '2s',
-    kubelet: { url: node.kubelet.url, tokenFile: dirs.tokenFile, caFile: dirs.caFile, minRequestInterval: '50ms', newContainerWait: '5s' },
-    kubernetes: { kubeconfig: dirs.kubeconfig },
-    conjur: { agentSslDir: agentPod.sslDir },
-    health: { listen: '127.0.0.1:0' },
-    metrics: { listen: '127.0.0.1:0' },
+    'kubelet.newContainerWait': '5s',
     // debug: the demo narrates each attestation from the agent's "Attested workload" lines.
-    log: { level: 'debug' },
-  };
+    'log.level': 'debug',
+  });
 }
 
 export class AgentProcess {

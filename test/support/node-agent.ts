@@ -23,28 +23,29 @@ export function agentEnvironment(node: SimulatedNode, agentPod: SimulatedPod): R
   };
 }
 
-export function nodeAgentConfig(node: SimulatedNode, agentPod: SimulatedPod, overrides: ConfigOverrides = {}): AgentConfig {
+/** The node's paths, doubles and test timings in place of the DaemonSet's mounts; ports picked by the OS. */
+export function nodeAgentOverrides(node: SimulatedNode, agentPod: SimulatedPod): ConfigOverrides {
   const { dirs } = node;
-  return loadConfig({
-    env: agentEnvironment(node, agentPod),
-    overrides: {
-      trustDomain: node.options.trustDomain,
-      socketPath: node.socketPath,
-      procRoot: dirs.procRoot,
-      kubeletPodsDir: dirs.podsDir,
-      'kubelet.url': node.kubelet.url,
-      'kubelet.tokenFile': dirs.tokenFile,
-      'kubelet.caFile': dirs.caFile,
-      'kubelet.minRequestInterval': '50ms',
-      'kubelet.newContainerWait': '2s',
-      'kubernetes.kubeconfig': dirs.kubeconfig,
-      'conjur.agentSslDir': agentPod.sslDir,
-      'metrics.listen': '127.0.0.1:0',
-      'health.listen': '127.0.0.1:0',
-      shutdownGrace: '1s',
-      ...overrides,
-    },
-  });
+  return {
+    trustDomain: node.options.trustDomain,
+    socketPath: node.socketPath,
+    procRoot: dirs.procRoot,
+    kubeletPodsDir: dirs.podsDir,
+    'kubelet.url': node.kubelet.url,
+    'kubelet.tokenFile': dirs.tokenFile,
+    'kubelet.caFile': dirs.caFile,
+    'kubelet.minRequestInterval': '50ms',
+    'kubelet.newContainerWait': '2s',
+    'kubernetes.kubeconfig': dirs.kubeconfig,
+    'conjur.agentSslDir': agentPod.sslDir,
+    'metrics.listen': '127.0.0.1:0',
+    'health.listen': '127.0.0.1:0',
+    shutdownGrace: '1s',
+  };
+}
+
+export function nodeAgentConfig(node: SimulatedNode, agentPod: SimulatedPod, overrides: ConfigOverrides = {}): AgentConfig {
+  return loadConfig({ env: agentEnvironment(node, agentPod), overrides: { ...nodeAgentOverrides(node, agentPod), ...overrides } });
 }
 
 export interface NodeAgentOptions {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { compiledAgentMain } from './compiled-agent.js';
 import { imageEnvironment, imageNodeFlags } from './image-node-flags.js';
-import { agentEnvironment } from './node-agent.js';
+import { nestSettings } from './config-file.js';
+import { agentEnvironment, nodeAgentOverrides } from './node-agent.js';
 import type { SimulatedNode } from './simulated-node.js';
 
 // The real agent as its own process (`main.js run --config FILE`, src/ compiled to plain
@@ -38,20 +39,8 @@ export class SpawnedAgent {
   /** Starts the agent on `node` with `settings` merged over the node's paths; resolves once /ready says 200. */
   static async start(node: SimulatedNode, settings: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<SpawnedAgent> {
     const agentPod = node.pods.get('conjur-spiffe/conjur-spiffe-agent-x7k2q') ?? node.addAgentPod();
-    const { dirs } = node;
-    const configFile = join(dirs.root, `agent-${Date.now()}.yaml`);
-    const base = {
-      trustDomain: node.options.trustDomain,
-      socketPath: node.socketPath,
-      procRoot: dirs.procRoot,
-      kubeletPodsDir: dirs.podsDir,
-      shutdownGrace: '1s',
-      kubelet: { url: node.kubelet.url, tokenFile: dirs.tokenFile, caFile: dirs.caFile, minRequestInterval: '50ms', newContainerWait: '2s' },
-      kubernetes: { kubeconfig: dirs.kubeconfig },
-      conjur: { agentSslDir: agentPod.sslDir },
-      health: { listen: '127.0.0.1:0' },
-      metrics: { listen: '127.0.0.1:0' },
-    };
+    const configFile = join(node.dirs.root, `agent-${Date.now()}.yaml`);
+    const base = nestSettings(nodeAgentOverrides(node, agentPod));
     writeFileSync(configFile, stringify(merge(base, settings)));
     // AGENT_NODE=/path/to/node runs the agent on another Node than the tests (the image's Node 24).
     const child = spawn(process.env['AGENT_NODE'] ?? process.execPath, [...imageNodeFlags(), compiledAgentMain(), 'run', '--config', configFile], {

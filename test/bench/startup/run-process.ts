@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import type { ConfigOverrides } from '../../../src/config/index.js';
+import { readFileSync } from 'node:fs';
 import type { CommandLine } from './cli-runs.js';
 
 // `conjur-spiffe-agent run` as the DaemonSet starts it: its own process, a configuration file,
@@ -20,20 +17,6 @@ export interface RunningAgentProcess {
   /** RSS now (MB of 2^20 bytes, as the scale bench reports) and CPU since start (ms). */
   usage(): { rssMb: number; cpuMs: number };
   stop(): Promise<void>;
-}
-
-/** Writes `overrides` as the YAML file `run --config` reads (dotted paths become nested keys). */
-export function writeConfigFile(dir: string, overrides: ConfigOverrides): string {
-  const tree: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(overrides)) {
-    const keys = path.split('.');
-    let node = tree;
-    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
-    node[keys[keys.length - 1]!] = value;
-  }
-  const file = join(dir, 'agent.yaml');
-  writeFileSync(file, stringify(tree));
-  return file;
 }
 
 export function startRunProcess(entry: CommandLine, configFile: string, execArgv: readonly string[] = [], env: Record<string, string> = {}): RunningAgentProcess {

@@ -10,7 +10,8 @@ import { sleepMs } from '../support/stats.js';
 import { measureRepeatedly } from './cli-runs.js';
 import type { CommandLine } from './cli-runs.js';
 import { ConjurBusyTime } from './conjur-busy.js';
-import { startRunProcess, writeConfigFile } from './run-process.js';
+import { writeConfigFile } from '../../support/config-file.js';
+import { startRunProcess } from './run-process.js';
 
 // Issue 14: what a command line and a fresh agent cost, as processes. Floors from the same run:
 // `node -e ''` for a command's wall time, CPU and peak RSS. The agent is `run` as the image starts
