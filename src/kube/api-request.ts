@@ -6,6 +6,13 @@ import type { Clock } from '../async/index.js';
 import { KubeError } from './kube-error.js';
 
 /**
+ * The most an API server answer may hold (the kubelet's /pods answer has the same bound): a
+ * node's pod list is a few MB even at 250 pods, and an answer without end (a broken proxy, a
+ * misrouted URL) must not grow the agent's memory until it is OOM-killed.
+ */
+export const MAX_API_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
  * GETs `path` (e.g. `/api/v1/pods?...`) from the API server `kubeConfig` names, with a deadline,
  * and returns the parsed JSON: the deadline fires after `timeoutMs` or when `signal` aborts, and
  * covers the whole answer. Failures become KubeError 'unavailable' naming what was asked and why;
@@ -22,7 +29,7 @@ export async function getJson(
   kubeConfig: KubeConfig,
   path: string,
   what: string,
-  context: { signal: AbortSignal; timeoutMs: number; clock: Clock },
+  context: { signal: AbortSignal; timeoutMs: number; clock: Clock; maxBytes?: number },
 ): Promise<unknown> {
   const controller = new AbortController();
   let timedOut = false;
@@ -37,7 +44,7 @@ export async function getJson(
     const options: RequestOptions = {};
     await kubeConfig.applyToHTTPSOptions(options);
     const server = kubeConfig.getCurrentCluster()?.server ?? '';
-    const { status, body } = await get(new URL(server + path), options, controller.signal);
+    const { status, body } = await get(new URL(server + path), options, controller.signal, context.maxBytes ?? MAX_API_RESPONSE_BYTES);
     if (status === 404) return undefined;
     if (status !== 200) throw Object.assign(new Error(`HTTP ${status}`), { statusCode: status });
     try {
@@ -68,7 +75,7 @@ function statusCodeOf(error: unknown): number | undefined {
 }
 
 /** One GET with the options KubeConfig applied (its agent carries the TLS settings); the body is read whole. */
-function get(url: URL, options: RequestOptions, signal: AbortSignal): Promise<{ status: number; body: Buffer }> {
+function get(url: URL, options: RequestOptions, signal: AbortSignal, maxBytes: number): Promise<{ status: number; body: Buffer }> {
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers, Accept: 'application/json' };
@@ -80,7 +87,14 @@ function get(url: URL, options: RequestOptions, signal: AbortSignal): Promise<{ 
         return;
       }
       const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= maxBytes) return void chunks.push(chunk);
+        chunks.length = 0;
+        request.destroy();
+        reject(new Error(`the answer exceeds ${maxBytes} bytes`));
+      });
       response.once('end', () => resolve({ status, body: Buffer.concat(chunks) }));
       response.once('error', reject);
       response.once('aborted', () => reject(new Error('the answer was cut short')));
