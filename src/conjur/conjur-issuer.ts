@@ -1,4 +1,4 @@
-import { sleep, systemClock } from '../async/index.js';
+import { systemClock } from '../async/index.js';
 import type { Clock } from '../async/index.js';
 import type { WorkloadIdentity } from '../identity/index.js';
 import { F, describeError, silentLogger } from '../log/index.js';
@@ -28,11 +28,10 @@ export interface ConjurIssuerOptions {
   /** The kubelet pods directory as mounted in the agent (e.g. /var/lib/kubelet/pods). */
   readonly kubeletPodsDir: string;
   /**
-   * The authn-k8s CA as currently known (a ConjurBundleSource or FileBundleSource). With
-   * `subscribe`, a caller that comes before the first bundle goes on the moment it loads;
-   * without, it looks again every 100 ms.
+   * The authn-k8s CA as currently known (a ConjurBundleSource or FileBundleSource); a caller
+   * that comes before the first bundle goes on the moment `subscribe` yields it.
    */
-  readonly trustBundle: { current(): BundleSet | undefined; subscribe?(signal: AbortSignal): AsyncIterable<BundleSet> };
+  readonly trustBundle: { current(): BundleSet | undefined; subscribe(signal: AbortSignal): AsyncIterable<BundleSet> };
   readonly keyType?: KeyType;
   readonly confirmTimeoutMs?: number;
   readonly confirmPollMs?: number;
@@ -47,8 +46,6 @@ export interface ConjurIssuerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
-
-const BUNDLE_POLL_MS = 100;
 
 type PodIdentityFacts = PodVolumeLayout & { readonly kind: 'kubernetes'; readonly nodeName: string };
 
@@ -144,32 +141,21 @@ export class ConjurIssuer {
     const { trustBundle } = this.options;
     const known = authoritiesIn(trustBundle.current(), trustDomain);
     if (known) return known;
-    const waitMs = this.options.bundleWaitMs ?? 10_000;
-    const notLoaded = () => new ConjurError('unavailable', 'the authn-k8s ca bundle is not loaded yet');
-    if (trustBundle.subscribe) {
-      // At start the CA comes from the agent's own login (the Conjur variable): the first callers
-      // go on as soon as it is there, not at the next poll.
-      const bounded = linkedSignal([signal], { clock: this.clock, timeoutMs: waitMs });
-      try {
-        for await (const set of trustBundle.subscribe(bounded.signal)) {
-          const found = authoritiesIn(set, trustDomain);
-          if (found) return found;
-        }
-      } catch {
-        // The source failed; it logs why. The caller hears "not loaded" (or its own abort).
-      } finally {
-        bounded.dispose();
+    // At start the CA comes from the agent's own login (the Conjur variable): the first callers
+    // go on as soon as it is there, for at most bundleWaitMs.
+    const bounded = linkedSignal([signal], { clock: this.clock, timeoutMs: this.options.bundleWaitMs ?? 10_000 });
+    try {
+      for await (const set of trustBundle.subscribe(bounded.signal)) {
+        const found = authoritiesIn(set, trustDomain);
+        if (found) return found;
       }
-      signal.throwIfAborted();
-      throw notLoaded();
+    } catch {
+      // The source failed; it logs why. The caller hears "not loaded" (or its own abort).
+    } finally {
+      bounded.dispose();
     }
-    const deadline = this.clock.now() + waitMs;
-    for (;;) {
-      const found = authoritiesIn(trustBundle.current(), trustDomain);
-      if (found) return found;
-      if (this.clock.now() >= deadline) throw notLoaded();
-      await sleep(BUNDLE_POLL_MS, signal, this.clock);
-    }
+    signal.throwIfAborted();
+    throw new ConjurError('unavailable', 'the authn-k8s ca bundle is not loaded yet');
   }
 
   private logFailure(message: string, error: unknown, fields: LogFields, signal: AbortSignal): void {

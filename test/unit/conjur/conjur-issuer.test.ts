@@ -15,6 +15,7 @@ import type { TestCa } from '../../support/test-ca.js';
 import { x509IssuerContract } from '../svid-cache/x509-issuer-contract.js';
 import { FakeConjurClient } from './fake-conjur-client.js';
 import { podIdentity, sslDirOf } from './pod-identity.js';
+import { FakeBundleSource } from '../../fakes/fake-bundle-source.js';
 
 let ca: TestCa;
 let podsDir: string;
@@ -35,8 +36,8 @@ function recordingLogger(lines: { level: string; message: string; fields: Record
 
 function setup(identity = podIdentity(), logger?: Logger) {
   const conjur = new FakeConjurClient(ca, systemClock, () => sslDirOf(podsDir, identity));
-  const bundles = bundleSetOf({ trustDomain: TrustDomain.parse('cluster.local'), authorities: [ca.certDer] });
-  const issuer = new ConjurIssuer({ client: conjur, nodeName: 'node-1', kubeletPodsDir: podsDir, trustBundle: { current: () => bundles }, confirmTimeoutMs: 300, logger });
+  const trustBundle = FakeBundleSource.of('cluster.local', ca.certDer);
+  const issuer = new ConjurIssuer({ client: conjur, nodeName: 'node-1', kubeletPodsDir: podsDir, trustBundle, confirmTimeoutMs: 300, logger });
   return { conjur, issuer, identity };
 }
 
@@ -76,7 +77,7 @@ describe('ConjurIssuer (unit, fake Conjur client)', () => {
   it('sends nothing while the authn-k8s CA is not known yet', async () => {
     const identity = podIdentity({ podUid: 'uid-no-bundle' });
     const conjur = new FakeConjurClient(ca, systemClock, () => sslDirOf(podsDir, identity));
-    const issuer = new ConjurIssuer({ client: conjur, nodeName: 'node-1', kubeletPodsDir: podsDir, trustBundle: { current: () => undefined } });
+    const issuer = new ConjurIssuer({ client: conjur, nodeName: 'node-1', kubeletPodsDir: podsDir, trustBundle: new FakeBundleSource(), bundleWaitMs: 50 });
     await expect(issuer.issue(identity, signal())).rejects.toMatchObject({ code: 'unavailable' });
     expect(conjur.calls.inject).toBe(0);
   });
