@@ -26,7 +26,7 @@ import { createWorkloadApiServer, WorkloadEndpoint } from './workload-api/index.
 // Everything `run` loads comes through this module (its configuration and logger too), so that
 // the image bundle can load `run` from one file with a V8 code cache (scripts/bundle-image.mjs).
 export { ConfigError, loadConfig } from './config/index.js';
-export { createJsonLogger } from './log/index.js';
+export { createJsonLogger, logProcessWarnings } from './log/index.js';
 
 export interface Agent {
   readonly socketPath: string;

@@ -13,8 +13,9 @@ import type { AgentConfig, ConfigOverrides } from './config/index.js';
 
 const actions: CliActions = {
   async runDev(options, signal) {
-    const [{ startDevAgent }, { createJsonLogger }] = await Promise.all([import('./dev-agent.js'), import('./log/index.js')]);
+    const [{ startDevAgent }, { createJsonLogger, logProcessWarnings }] = await Promise.all([import('./dev-agent.js'), import('./log/index.js')]);
     const logger = createJsonLogger({ level: 'info' });
+    logProcessWarnings(logger);
     const agent = await startDevAgent({
       socketPath: options.socketPath,
       trustDomain: options.trustDomain.name,
@@ -31,6 +32,7 @@ const actions: CliActions = {
     const run = await import('./agent.js');
     const config = await loadOrExplain(options.configFile, undefined, run);
     const logger = run.createJsonLogger({ level: config.log.level });
+    run.logProcessWarnings(logger);
     const agent = await run.startAgent(config, { logger });
     await untilAborted(signal);
     logger.info('Shutting down', { graceMs: config.shutdownGraceMs });

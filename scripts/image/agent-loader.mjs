@@ -3,4 +3,4 @@
 import { loadCachedBundle } from './load-cached-bundle.mjs';
 
 // This module is a chunk in chunks/; agent.cjs sits beside main.js.
-export const { ConfigError, createJsonLogger, loadConfig, startAgent } = loadCachedBundle(new URL('../agent.cjs', import.meta.url));
+export const { ConfigError, createJsonLogger, loadConfig, logProcessWarnings, startAgent } = loadCachedBundle(new URL('../agent.cjs', import.meta.url));

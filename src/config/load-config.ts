@@ -5,6 +5,7 @@ import { readConfigFile } from './config-file.js';
 import { nodeFileSystem } from './config-file-system.js';
 import type { ConfigFileSystem } from './config-file-system.js';
 import { checkCrossField } from './cross-field-checks.js';
+import { checkEnvironment } from './environment-checks.js';
 import { deriveSettings } from './derived-settings.js';
 import type { RawValue } from './field.js';
 import { FIELD_LIST } from './field-table.js';
@@ -46,6 +47,7 @@ export function loadConfig(options: LoadConfigOptions): AgentConfig {
     ...resolved.problems,
     ...derivedProblems,
     ...checkCrossField(resolved.values),
+    ...checkEnvironment(options.env),
     ...checkLocalFiles(resolved.values, derived, fileSystem),
   );
   if (problems.length > 0) throw new ConfigError('invalid', problems);

@@ -59,7 +59,9 @@ export class ConjurClient {
     this.account = options.account;
     this.clock = deps.clock ?? systemClock;
     this.log = (deps.logger ?? silentLogger).child({ component: 'conjur-client' });
-    this.shared = new Agent({ ca: options.sslCertificatePem, keepAlive: true, maxSockets: 16 });
+    // rejectUnauthorized is spelled out: left unset, NODE_TLS_REJECT_UNAUTHORIZED=0 in the
+    // environment would turn off the check of Conjur's certificate.
+    this.shared = new Agent({ ca: options.sslCertificatePem, rejectUnauthorized: true, keepAlive: true, maxSockets: 16 });
     this.slots = new Semaphore(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS);
     this.skew = new ClockSkew(this.log);
   }
@@ -116,6 +118,7 @@ export class ConjurClient {
   private mutualTlsAgent(credentials: ClientCredentials): Agent {
     return new Agent({
       ca: this.options.sslCertificatePem,
+      rejectUnauthorized: true,
       cert: credentials.certPem,
       key: credentials.keyPem,
       keepAlive: false,

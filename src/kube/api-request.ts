@@ -41,7 +41,9 @@ export async function getJson(
   context.signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (context.signal.aborted) throw context.signal.reason;
-    const options: RequestOptions = {};
+    // Checked unless the kubeconfig says insecure-skip-tls-verify (client-node then sets false):
+    // left unset, NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment would turn the check off.
+    const options: RequestOptions & { rejectUnauthorized?: boolean } = { rejectUnauthorized: true };
     await kubeConfig.applyToHTTPSOptions(options);
     const server = kubeConfig.getCurrentCluster()?.server ?? '';
     const { status, body } = await get(new URL(server + path), options, controller.signal, context.maxBytes ?? MAX_API_RESPONSE_BYTES);

@@ -2,3 +2,4 @@
 export { createJsonLogger, silentLogger } from './logger.js';
 export type { Logger, LogFields, LogLevel, JsonLoggerOptions } from './logger.js';
 export { F, describeError } from './fields.js';
+export { logProcessWarnings } from './process-warnings.js';

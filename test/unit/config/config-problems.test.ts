@@ -36,6 +36,13 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'refuses NODE_TLS_REJECT_UNAUTHORIZED=0, which would turn off the API server check in the watch',
+    env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+    expect: [
+      "NODE_TLS_REJECT_UNAUTHORIZED: is '0', which would turn off the check of the API server's certificate in client-node's watch; unset it (only the kubelet's check may be skipped, with kubelet.insecureSkipTlsVerify)",
+    ],
+  },
+  {
     name: 'names the missing Conjur URL and both ways to set it',
     env: { CONJUR_APPLIANCE_URL: undefined },
     expect: ['conjur.applianceUrl: missing (set CONJUR_APPLIANCE_URL or conjur.applianceUrl)'],
