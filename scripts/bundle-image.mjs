@@ -110,15 +110,16 @@ await build({
   plugins: resolve(entry) === MAIN ? [cachedAgent, cachedCli, clientNodeWithoutSideEffects] : [clientNodeWithoutSideEffects],
 });
 
-// In agent.cjs the gRPC stack is bundled too (under the code cache, and no longer 119 files to
-// find and read at start: about 40 ms of CPU). Its packages read .proto files next to their own
-// code, so their `__dirname` names the installed package's directory, as it would unbundled.
-// @grpc/reflection stays outside: src/workload-api/reflection.ts loads it on the first
-// reflection call, and it then loads its own copy of grpc-js (about 25 ms, once).
+// In agent.cjs grpc-js is bundled too (under the code cache, and no longer 119 files to find and
+// read at start: about 40 ms of CPU). It reads .proto files next to its own code (channelz), so
+// its `__dirname` names the installed package's directory, as it would unbundled. What the agent
+// loads only on a first call stays outside, loaded from node_modules then: @grpc/reflection
+// (reflection.ts; it brings its own copy of grpc-js, about 25 ms once), grpc-health-check
+// (workload-health.ts) and proto-loader (workload-api/proto.ts, for reflection and SDS).
 const installedDirname = {
   name: 'installed-dirname',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/](@grpc[\\/]grpc-js|grpc-health-check)[\\/].*\.js$/ }, async (args) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/].*\.js$/ }, async (args) => {
       const contents = await readFile(args.path, 'utf8');
       if (!contents.includes('__dirname')) return undefined;
       const [, name, inside] = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](.*)[\\/][^\\/]+$/.exec(args.path);

@@ -1,7 +1,7 @@
-import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { SecretDiscoveryServiceDefinition } from '../gen/envoy/service/secret/v3/SecretDiscoveryService.js';
-import { PROTO_LOADER_OPTIONS, protoDir } from '../workload-api/index.js';
+import { lazyServiceDefinition, PROTO_LOADER_OPTIONS, protoDir, protoLoader } from '../workload-api/index.js';
 
 // Loaded the same way as the Workload API's protos (workload-api/proto.ts), with the same
 // options, so whatever replaces run-time loading there can replace it here too.
@@ -14,20 +14,32 @@ export interface SdsProtos {
   readonly sdsService: SecretDiscoveryServiceDefinition;
 }
 
+export const SDS_SERVICE = 'envoy.service.secret.v3.SecretDiscoveryService';
+
 let cached: SdsProtos | undefined;
 
-/** Loads the Envoy protos once per process, and only when an SDS service is created. */
+/**
+ * The SDS service as registered at start: its codecs load the Envoy protos on the first SDS
+ * message (lazy-service.ts), so an agent no Envoy talks to never parses them.
+ */
+export function sdsServiceDefinition(): SecretDiscoveryServiceDefinition {
+  const bidi = { requestStream: true, responseStream: true };
+  const methods = { StreamSecrets: bidi, DeltaSecrets: bidi, FetchSecrets: { requestStream: false, responseStream: false } };
+  return lazyServiceDefinition(SDS_SERVICE, methods, () => loadSdsProtos().sdsService as unknown as ServiceDefinition) as unknown as SecretDiscoveryServiceDefinition;
+}
+
+/** Loads the Envoy protos once per process. */
 export function loadSdsProtos(): SdsProtos {
   cached ??= load();
   return cached;
 }
 
 function load(): SdsProtos {
-  const packageDefinition = protoLoader.loadSync(SDS_PROTO, {
+  const packageDefinition = protoLoader().loadSync(SDS_PROTO, {
     ...PROTO_LOADER_OPTIONS,
     includeDirs: [protoDir()],
   });
-  const found = packageDefinition['envoy.service.secret.v3.SecretDiscoveryService'];
-  if (found === undefined || 'format' in found) throw new Error('proto/ defines no service envoy.service.secret.v3.SecretDiscoveryService');
+  const found = packageDefinition[SDS_SERVICE];
+  if (found === undefined || 'format' in found) throw new Error(`proto/ defines no service ${SDS_SERVICE}`);
   return { packageDefinition, sdsService: found as unknown as SecretDiscoveryServiceDefinition };
 }

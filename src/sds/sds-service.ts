@@ -4,7 +4,7 @@ import type { Logger } from '../log/index.js';
 import type { Attestor, IdentityResolver, SvidSubscriptions, WorkloadApiServer } from '../workload-api/index.js';
 import { fetchSecrets } from './fetch-secrets.js';
 import type { SdsObserver } from './ports.js';
-import { loadSdsProtos } from './sds-proto.js';
+import { sdsServiceDefinition } from './sds-proto.js';
 import type { SdsOptions } from './sds-options.js';
 import { SecretSetCache } from './secret-set.js';
 import { streamSecrets } from './stream-secrets.js';
@@ -51,7 +51,7 @@ export function addSdsService(api: WorkloadApiServer, deps: SdsServiceDeps): Sds
     FetchSecrets: fetchSecrets(handlerDeps),
     DeltaSecrets: (call) => call.emit('error', { code: status.UNIMPLEMENTED, details: DELTA_UNIMPLEMENTED }),
   };
-  api.grpcServer.addService(loadSdsProtos().sdsService, handlers);
+  api.grpcServer.addService(sdsServiceDefinition(), handlers);
   return {
     get openStreamCount() {
       return open;

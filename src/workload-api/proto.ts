@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as ProtoLoader from '@grpc/proto-loader';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { ConjurTokenServiceDefinition } from '../gen/conjur/spiffe/v1/ConjurTokenService.js';
 import type { SpiffeWorkloadAPIDefinition } from '../gen/SpiffeWorkloadAPI.js';
@@ -14,7 +15,7 @@ export const TOKEN_PROTO = 'conjur/spiffe/v1/token.proto';
  * exactly the shapes of the src/gen types: snake_case fields, int64 as string, defaults filled,
  * bytes as Buffer (proto-loader's default).
  */
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+export const PROTO_LOADER_OPTIONS: ProtoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -31,14 +32,29 @@ export interface WorkloadApiProtos {
 
 let cached: WorkloadApiProtos | undefined;
 
-/** Loads proto/ once per process (a few ms of parsing that every server would repeat). */
+/**
+ * proto-loader, loaded when first asked for. The agent serves from generated descriptors
+ * (served-services.ts); proto-loader is for reflection, SDS and the tests, and loading it (with
+ * protobufjs's parser and descriptor types) is about 10 ms of a start's CPU (README "Performance").
+ */
+export function protoLoader(): typeof ProtoLoader {
+  return createRequire(import.meta.url)('@grpc/proto-loader') as typeof ProtoLoader;
+}
+
+/** Parses proto/ once per process with proto-loader, for reflection and the tests. */
 export function loadWorkloadApiProtos(): WorkloadApiProtos {
   cached ??= load();
   return cached;
 }
 
+/** What reflection describes: proto/'s two services and grpc.health.v1, as proto-loader builds them. */
+export function describeServedProtos(): PackageDefinition {
+  const { protoPath } = createRequire(import.meta.url)('grpc-health-check') as { protoPath: string };
+  return { ...loadWorkloadApiProtos().packageDefinition, ...protoLoader().loadSync(protoPath, PROTO_LOADER_OPTIONS) };
+}
+
 function load(): WorkloadApiProtos {
-  const packageDefinition = protoLoader.loadSync([WORKLOAD_PROTO, TOKEN_PROTO], {
+  const packageDefinition = protoLoader().loadSync([WORKLOAD_PROTO, TOKEN_PROTO], {
     ...PROTO_LOADER_OPTIONS,
     includeDirs: [protoDir()],
   });

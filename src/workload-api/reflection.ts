@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import type { MethodDefinition, Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { ReflectionService } from '@grpc/reflection';
+import { lazyServiceDefinition } from './lazy-service.js';
 
 /** The internals of @grpc/reflection 1.0's v1 and v1alpha implementations that need the fix below. */
 interface ReflectionIndex {
@@ -24,8 +25,7 @@ interface BuiltService {
  * Built on the first reflection call, not at start: indexing the descriptors and loading the
  * reflection protos costs about 120 ms of CPU before the socket could listen, for a service only
  * people with grpcurl use (issue 14, start to socket ready). The two services are registered at
- * once under their real method paths; their codecs and handler build the real ones when first
- * used, so a client sees no difference.
+ * once (lazy-service.ts); their codecs and handler build the real ones when first used.
  *
  * @grpc/reflection 1.0 indexes the symbols of a file without a `package` under a leading '.',
  * so it would list `.SpiffeWorkloadAPI` and answer "not found" for `SpiffeWorkloadAPI`, the
@@ -41,19 +41,9 @@ export function addReflection(server: Server, describe: () => PackageDefinition)
     return found;
   };
   for (const service of REFLECTION_SERVICES) {
-    const method = (): MethodDefinition<unknown, unknown> => real(service).definition[METHOD] as MethodDefinition<unknown, unknown>;
-    const definition: MethodDefinition<unknown, unknown> = {
-      path: `/${service}/${METHOD}`,
-      requestStream: true,
-      responseStream: true,
-      originalName: 'serverReflectionInfo',
-      requestSerialize: (value) => method().requestSerialize(value),
-      requestDeserialize: (bytes) => method().requestDeserialize(bytes),
-      responseSerialize: (value) => method().responseSerialize(value),
-      responseDeserialize: (bytes) => method().responseDeserialize(bytes),
-    };
+    const definition = lazyServiceDefinition(service, { [METHOD]: { requestStream: true, responseStream: true, originalName: 'serverReflectionInfo' } }, () => real(service).definition);
     const handler = (call: unknown) => (real(service).implementation[METHOD] as (call: unknown) => void)(call);
-    server.addService({ [METHOD]: definition }, { [METHOD]: handler });
+    server.addService(definition, { [METHOD]: handler });
   }
 }
 

@@ -1,6 +1,4 @@
 import { Server } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { systemClock } from '../async/index.js';
 import type { Clock } from '../async/index.js';
 import type { Logger } from '../log/index.js';
@@ -15,8 +13,9 @@ import { fetchX509Svid } from './fetch-x509-svid.js';
 import { OpenStreams } from './open-streams.js';
 import { PeerRegistry } from './peer-registry.js';
 import type { Attestor, IdentityResolver, SvidSubscriptions, TokenSubscriptions } from './ports.js';
-import { loadWorkloadApiProtos, PROTO_LOADER_OPTIONS } from './proto.js';
+import { describeServedProtos } from './proto.js';
 import { addReflection } from './reflection.js';
+import { servedServices } from './served-services.js';
 import { securityHeaderInterceptor } from './security-header.js';
 import { JWT_UNIMPLEMENTED, TOKENS_UNIMPLEMENTED, unimplementedStream, unimplementedUnary, WIT_UNIMPLEMENTED } from './unimplemented.js';
 import { WorkloadHealth } from './workload-health.js';
@@ -70,7 +69,7 @@ export function createWorkloadApiServer(deps: WorkloadApiServerDeps): WorkloadAp
     'grpc.max_concurrent_streams': limitOptions.streamsPerConnection,
     'grpc.max_connection_idle_ms': limitOptions.idleTimeoutMs,
   });
-  const protos = loadWorkloadApiProtos();
+  const services = servedServices();
   const handlerDeps = { ...deps, peers, streams, logger };
 
   const workload: SpiffeWorkloadAPIHandlers = {
@@ -86,14 +85,14 @@ export function createWorkloadApiServer(deps: WorkloadApiServerDeps): WorkloadAp
   const token: ConjurTokenServiceHandlers = {
     FetchConjurToken: tokens ? fetchConjurToken({ ...handlerDeps, tokens }) : unimplementedStream(TOKENS_UNIMPLEMENTED),
   };
-  grpcServer.addService(protos.workloadService, workload);
-  grpcServer.addService(protos.tokenService, token);
+  grpcServer.addService(services.workloadService, workload);
+  grpcServer.addService(services.tokenService, token);
 
   const health = new WorkloadHealth(deps.serving ?? true);
-  health.addToServer(grpcServer);
+  health.addToServer(grpcServer, services.healthService);
   // Reflection describes our two protos and health, so grpcurl works against the socket unaided.
-  // Built on its first call (reflection.ts): the health proto is parsed again only then.
-  addReflection(grpcServer, () => ({ ...protos.packageDefinition, ...protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS) }));
+  // Built on its first call (reflection.ts), with proto-loader.
+  addReflection(grpcServer, describeServedProtos);
 
   return Object.assign(api, { grpcServer, health, peers, streams, limits });
 }
