@@ -24,6 +24,7 @@ const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enu
 interface HealthClient extends grpc.Client {
   Watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }>;
   Check(request: { service: string }, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): void;
+  List(request: Record<string, never>, callback: (error: grpc.ServiceError | null, response?: { statuses: Record<string, { status: string }> }) => void): void;
 }
 interface ReflectionRequest {
   list_services?: string;
@@ -117,6 +118,13 @@ export class WorkloadClient {
   /** grpc.health.v1 Check (no security header: health is open, as in SPIRE). */
   healthCheck(service = ''): Promise<string> {
     return unary<{ status: string }>((cb) => this.healthClient.Check({ service }, cb)).then((r) => r.status);
+  }
+
+  /** grpc.health.v1 List: every service name the server reports, with its status. */
+  healthList(): Promise<Record<string, string>> {
+    return unary<{ statuses: Record<string, { status: string }> }>((cb) => this.healthClient.List({}, cb)).then((r) =>
+      Object.fromEntries(Object.entries(r.statuses).map(([name, { status }]) => [name, status])),
+    );
   }
 
   /** grpc.health.v1 Watch: a stream that stays open, pushing every status change. */

@@ -201,5 +201,27 @@ describe('Workload API conformance', () => {
       expect(await client.healthCheck()).toBe('NOT_SERVING');
       expect(await client.healthCheck('SpiffeWorkloadAPI')).toBe('NOT_SERVING');
     });
+
+    // The health service's implementation loads on the first call (workload-health.ts): what
+    // readiness said before it must hold, and Check, List and Watch must all be answered.
+    it('answers the first call with the readiness set before it, through Check, List and Watch', async () => {
+      t.api.health.setServing(false);
+      const client = t.client();
+      expect(await client.healthList()).toEqual({ '': 'NOT_SERVING', SpiffeWorkloadAPI: 'NOT_SERVING', 'conjur.spiffe.v1.ConjurTokenService': 'NOT_SERVING' });
+      const watch = client.watchHealth('conjur.spiffe.v1.ConjurTokenService');
+      const seen: string[] = [];
+      const twoStatuses = new Promise<void>((resolve) =>
+        watch.on('data', (message: { status: string }) => {
+          seen.push(message.status);
+          if (seen.length === 1) t.api.health.setServing(true);
+          if (seen.length === 2) resolve();
+        }),
+      );
+      watch.on('error', () => {});
+      await twoStatuses;
+      watch.cancel();
+      expect(seen).toEqual(['NOT_SERVING', 'SERVING']);
+      expect(await client.healthCheck()).toBe('SERVING');
+    });
   });
 });
