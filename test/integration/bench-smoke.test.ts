@@ -80,6 +80,8 @@ const EXPECTED_FIGURES = [
   'startup.run.socket',
   'startup.run.firstSvid',
   'startup.run.conjur',
+  'startup.run.notConjur',
+  'startup.run.firstConjur',
   'startup.run.rss',
   'startup.run.settle',
   'startup.run.cpu',

@@ -47,6 +47,12 @@ export class ConjurBusyTime {
     return total;
   }
 
+  /** When the first request answered within [from, to] arrived (performance.now()), if any did. */
+  firstStart(from: number, to: number): number | undefined {
+    const starts = this.done.filter((i) => i.start >= from && i.end <= to).map((i) => i.start);
+    return starts.length === 0 ? undefined : Math.min(...starts);
+  }
+
   /** Requests answered within the window. */
   count(from: number, to: number): number {
     return this.done.filter((i) => i.start >= from && i.end <= to).length;

@@ -69,6 +69,7 @@ export async function benchStartup(plan: BenchPlan, dir: string, progress: (line
     const firstSvidAt = askedAt + svidMs;
     const conjurMs = busy.busyMs(agent.spawnedAt, firstSvidAt);
     const conjurCalls = busy.count(agent.spawnedAt, firstSvidAt);
+    const firstConjurRequestAt = busy.firstStart(agent.spawnedAt, firstSvidAt) ?? Number.NaN;
     const startToSvid = firstSvidAt - agent.spawnedAt;
     const settleStart = agent.usage();
     await sleepMs(plan.startup.settleMs);
@@ -88,6 +89,11 @@ export async function benchStartup(plan: BenchPlan, dir: string, progress: (line
         target: { text: `<= Conjur's own time + 100 ms (${(conjurMs + 100).toFixed(0)} ms)`, met: startToSvid <= conjurMs + 100 },
       },
       { id: 'startup.run.conjur', group: GROUP, label: `  Conjur double busy answering in that window (${conjurCalls} requests)`, value: conjurMs, unit: 'ms' },
+      // What the target bounds: the part of that window in which no Conjur request was being
+      // answered (the agent's own start, attestation and the doubles' other work), and when
+      // Conjur first heard from the agent (its own login, which the pod's path overlaps).
+      { id: 'startup.run.notConjur', group: GROUP, label: '  of which no Conjur request was being answered (target: 100 ms)', value: startToSvid - conjurMs, unit: 'ms' },
+      { id: 'startup.run.firstConjur', group: GROUP, label: "  start to Conjur's first request", value: firstConjurRequestAt - agent.spawnedAt, unit: 'ms' },
       { id: 'startup.run.rss', group: GROUP, label: 'run: agent RSS at rest with one pod', value: rest.rssMb, unit: 'MB', target: { text: '<= 70 MB', met: rest.rssMb <= 70 } },
       {
         id: 'startup.run.settle',
