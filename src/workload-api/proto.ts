@@ -4,8 +4,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as ProtoLoader from '@grpc/proto-loader';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import type { ConjurTokenServiceDefinition } from '../gen/conjur/spiffe/v1/ConjurTokenService.js';
-import type { SpiffeWorkloadAPIDefinition } from '../gen/SpiffeWorkloadAPI.js';
 
 export const WORKLOAD_PROTO = 'spiffe/workload/workload.proto';
 export const TOKEN_PROTO = 'conjur/spiffe/v1/token.proto';
@@ -23,14 +21,7 @@ export const PROTO_LOADER_OPTIONS: ProtoLoader.Options = {
   oneofs: true,
 };
 
-export interface WorkloadApiProtos {
-  /** Both files, for server reflection. */
-  packageDefinition: PackageDefinition;
-  workloadService: SpiffeWorkloadAPIDefinition;
-  tokenService: ConjurTokenServiceDefinition;
-}
-
-let cached: WorkloadApiProtos | undefined;
+let described: PackageDefinition | undefined;
 
 /**
  * proto-loader, loaded when first asked for. The agent serves from generated descriptors
@@ -41,35 +32,22 @@ export function protoLoader(): typeof ProtoLoader {
   return createRequire(import.meta.url)('@grpc/proto-loader') as typeof ProtoLoader;
 }
 
-/** Parses proto/ once per process with proto-loader, for reflection and the tests. */
-export function loadWorkloadApiProtos(): WorkloadApiProtos {
-  cached ??= load();
-  return cached;
-}
-
-/** What reflection describes: proto/'s two services and grpc.health.v1, as proto-loader builds them. */
+/**
+ * What reflection describes: proto/'s two services and grpc.health.v1 (its .proto as
+ * grpc-health-check ships it), as proto-loader builds them; parsed once per process.
+ */
 export function describeServedProtos(): PackageDefinition {
-  const { protoPath } = createRequire(import.meta.url)('grpc-health-check') as { protoPath: string };
-  return { ...loadWorkloadApiProtos().packageDefinition, ...protoLoader().loadSync(protoPath, PROTO_LOADER_OPTIONS) };
+  described ??= load();
+  return described;
 }
 
-function load(): WorkloadApiProtos {
-  const packageDefinition = protoLoader().loadSync([WORKLOAD_PROTO, TOKEN_PROTO], {
-    ...PROTO_LOADER_OPTIONS,
-    includeDirs: [protoDir()],
-  });
+function load(): PackageDefinition {
+  const { protoPath: healthProto } = createRequire(import.meta.url)('grpc-health-check') as { protoPath: string };
+  const loader = protoLoader();
   return {
-    packageDefinition,
-    workloadService: serviceOf<SpiffeWorkloadAPIDefinition>(packageDefinition, 'SpiffeWorkloadAPI'),
-    tokenService: serviceOf<ConjurTokenServiceDefinition>(packageDefinition, 'conjur.spiffe.v1.ConjurTokenService'),
+    ...loader.loadSync([WORKLOAD_PROTO, TOKEN_PROTO], { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir()] }),
+    ...loader.loadSync(healthProto, PROTO_LOADER_OPTIONS),
   };
-}
-
-/** The src/gen types describe what proto-loader builds from these files; message entries have `format`. */
-function serviceOf<T>(definition: PackageDefinition, name: string): T {
-  const found = definition[name];
-  if (found === undefined || 'format' in found) throw new Error(`proto/ defines no service ${name}`);
-  return found as unknown as T;
 }
 
 /**

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchConjurTokenOnce, fetchX509BundlesOnce, fetchX509ContextOnce, SpiffeId, WorkloadApiClient, WorkloadApiError } from '../../../src/client/index.js';
-import { loadWorkloadApiProtos } from '../../../src/workload-api/proto.js';
+import { servedServices } from '../../../src/workload-api/served-services.js';
 import { FakeSvidSubscriptions, issueTestSvid } from '../../fakes/fake-svid-subscriptions.js';
 import { createTestCa } from '../../support/test-ca.js';
 import { eventually, startTestEndpoint } from '../../support/workload-endpoint-fixture.js';
@@ -83,7 +83,7 @@ type Method = MethodDefinition<object, object>;
 type Behaviour = (stream: ServerHttp2Stream) => void;
 
 const GRPC_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
-const x509Method = loadWorkloadApiProtos().workloadService.FetchX509SVID as unknown as Method;
+const x509Method = servedServices().workloadService.FetchX509SVID as unknown as Method;
 
 function framed(message: Buffer, declaredLength = message.length): Buffer {
   const prefix = Buffer.alloc(5);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import * as protoLoader from '@grpc/proto-loader';
 import type { MethodDefinition } from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import {
   decodeFetchConjurTokenResponse,
   decodeHealthCheckResponse,
@@ -10,19 +8,19 @@ import {
   encodeHealthCheckRequest,
 } from '../../../src/client/response-codecs.js';
 import { WireFormatError } from '../../../src/client/wire-format.js';
-import { loadWorkloadApiProtos, PROTO_LOADER_OPTIONS } from '../../../src/workload-api/proto.js';
+import { servedServices } from '../../../src/workload-api/served-services.js';
 
-// The client's hand-written codecs against proto-loader, which the agent serves with: whatever
-// the agent encodes, the client must read as exactly what proto-loader itself would decode.
+// The client's hand-written codecs against the codecs the agent serves with (served-services.ts,
+// themselves held to proto-loader's): whatever the agent encodes, the client must read as exactly
+// what the agent's own decoder would.
 
 type Method = MethodDefinition<object, object>;
 
-const protos = loadWorkloadApiProtos();
-const health = protoLoader.loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-const x509 = protos.workloadService.FetchX509SVID as unknown as Method;
-const bundles = protos.workloadService.FetchX509Bundles as unknown as Method;
-const token = protos.tokenService.FetchConjurToken as unknown as Method;
-const check = (health['grpc.health.v1.Health'] as Record<string, Method>).Check!;
+const served = servedServices();
+const x509 = served.workloadService.FetchX509SVID as unknown as Method;
+const bundles = served.workloadService.FetchX509Bundles as unknown as Method;
+const token = served.tokenService.FetchConjurToken as unknown as Method;
+const check = served.healthService.Check as unknown as Method;
 
 const der = (text: string) => Buffer.from(text);
 /** An extra field a newer agent might send: number 15, length-delimited. */

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { loadWorkloadApiProtos } from '../../../src/workload-api/proto.js';
+import { describeServedProtos } from '../../../src/workload-api/proto.js';
 import { addReflection } from '../../../src/workload-api/reflection.js';
 
 // Reflection is built on its first call, not at start (issue 14): both versions must still
@@ -53,7 +53,7 @@ beforeAll(async () => {
   server = new grpc.Server();
   addReflection(server, (): PackageDefinition => {
     described++;
-    return loadWorkloadApiProtos().packageDefinition;
+    return describeServedProtos();
   });
   await new Promise<void>((resolve, reject) => server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())));
 });
