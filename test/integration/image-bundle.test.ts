@@ -98,15 +98,25 @@ describe('the image bundle', () => {
     expect(health.stdout).toMatch(/is healthy \(SERVING\)/);
 
     const pod = node.workloadPods[0]!;
-    const fetch = spawn(process.execPath, [MAIN, 'api', 'fetch', 'x509', '--json', '--socket', socketPath], { env: { PATH: process.env.PATH ?? '' } });
-    node.placeInPod(fetch.pid!, pod);
-    let stdout = '';
-    let stderr = '';
-    fetch.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    fetch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => fetch.once('exit', resolve));
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    expect((JSON.parse(stdout) as { svids: { spiffeId: string }[] }).svids.map((s) => s.spiffeId)).toEqual([pod.spiffeId]);
+    const fetchInPod = async (what: string): Promise<unknown> => {
+      const fetch = spawn(process.execPath, [MAIN, 'api', 'fetch', what, '--json', '--socket', socketPath], { env: { PATH: process.env.PATH ?? '' } });
+      node.placeInPod(fetch.pid!, pod);
+      let stdout = '';
+      let stderr = '';
+      fetch.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      fetch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => fetch.once('exit', resolve));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      return JSON.parse(stdout);
+    };
+    expect((await fetchInPod('x509') as { svids: { spiffeId: string }[] }).svids.map((s) => s.spiffeId)).toEqual([pod.spiffeId]);
+    // The token's expiry is the one int64 the agent serves: the bundle's protobufjs encodes it
+    // through long's plain JavaScript path (scripts/bundle-image.mjs).
+    const token = (await fetchInPod('token')) as { spiffeId: string; expiresAt: string; expiresInSeconds: number };
+    expect(token.spiffeId).toBe(pod.spiffeId);
+    expect(token.expiresInSeconds).toBeGreaterThan(60);
+    expect(token.expiresInSeconds).toBeLessThanOrEqual(8 * 60);
+    expect(Math.abs(Date.parse(token.expiresAt) - Date.now() - token.expiresInSeconds * 1000)).toBeLessThan(5_000);
   }, 90_000);
 
   it('answers gRPC server reflection (the bundled gRPC stack serves @grpc/reflection, loaded from node_modules)', async () => {
