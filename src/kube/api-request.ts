@@ -6,11 +6,11 @@ import type { Clock } from '../async/index.js';
 import { KubeError } from './kube-error.js';
 
 /**
- * The most an API server answer may hold (the kubelet's /pods answer has the same bound): a
+ * The most an answer from the API server or the kubelet (kubelet-pod-source.ts) may hold: a
  * node's pod list is a few MB even at 250 pods, and an answer without end (a broken proxy, a
  * misrouted URL) must not grow the agent's memory until it is OOM-killed.
  */
-export const MAX_API_RESPONSE_BYTES = 64 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
  * GETs `path` (e.g. `/api/v1/pods?...`) from the API server `kubeConfig` names, with a deadline,
@@ -46,7 +46,7 @@ export async function getJson(
     const options: RequestOptions & { rejectUnauthorized?: boolean } = { rejectUnauthorized: true };
     await kubeConfig.applyToHTTPSOptions(options);
     const server = kubeConfig.getCurrentCluster()?.server ?? '';
-    const { status, body } = await get(new URL(server + path), options, controller.signal, context.maxBytes ?? MAX_API_RESPONSE_BYTES);
+    const { status, body } = await get(new URL(server + path), options, controller.signal, context.maxBytes ?? MAX_RESPONSE_BYTES);
     if (status === 404) return undefined;
     if (status !== 200) throw Object.assign(new Error(`HTTP ${status}`), { statusCode: status });
     try {

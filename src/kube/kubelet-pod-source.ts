@@ -2,6 +2,7 @@ import { sleep, systemClock } from '../async/index.js';
 import type { Clock } from '../async/index.js';
 import { F, describeError, silentLogger } from '../log/index.js';
 import type { Logger } from '../log/index.js';
+import { MAX_RESPONSE_BYTES } from './api-request.js';
 import { abortable } from './abortable.js';
 import { KubeError } from './kube-error.js';
 import { KubeletClient } from './kubelet-client.js';
@@ -61,7 +62,7 @@ export class KubeletPodSource {
     this.newContainerWaitMs = options.newContainerWaitMs ?? 5000;
     this.client = new KubeletClient(options.endpoint, {
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-      maxResponseBytes: options.maxResponseBytes ?? 64 * 1024 * 1024,
+      maxResponseBytes: options.maxResponseBytes ?? MAX_RESPONSE_BYTES,
       clock: this.clock,
     });
   }

@@ -18,7 +18,7 @@ import type { SpiffeWorkloadAPIDefinition } from '../gen/SpiffeWorkloadAPI.js';
 export interface ServedServices {
   readonly workloadService: SpiffeWorkloadAPIDefinition;
   readonly tokenService: ConjurTokenServiceDefinition;
-  /** grpc.health.v1.Health (its Check and Watch). */
+  /** grpc.health.v1.Health (its Check, List and Watch). */
   readonly healthService: ServiceDefinition;
 }
 
